@@ -1,0 +1,37 @@
+using ClassExit.Portal.Domain.Devices;
+using ClassExit.Portal.Domain.Members;
+using ClassExit.Portal.Domain.Organisations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ClassExit.Portal.Data.Configurations;
+
+internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
+{
+    public void Configure(EntityTypeBuilder<Member> b)
+    {
+        b.Property(m => m.DisplayName).HasMaxLength(100);
+        b.Property(m => m.EmployeeNo).HasMaxLength(32);
+        b.Property(m => m.Email).HasMaxLength(256);
+        b.Property(m => m.Department).HasMaxLength(100);
+        b.Property(m => m.MembershipVersion).IsConcurrencyToken();
+        b.Ignore(m => m.IsEnterpriseAdmin);
+        b.HasIndex(m => new { m.OrganisationId, m.EmployeeNo }).IsUnique();
+        b.HasIndex(m => new { m.OrganisationId, m.DisplayName });
+        b.HasOne<Organisation>().WithMany().HasForeignKey(m => m.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> b)
+    {
+        b.Property(d => d.Id).HasMaxLength(64);
+        b.Property(d => d.ClientVersion).HasMaxLength(32);
+        b.Property(d => d.MacAddress).HasMaxLength(32);
+        b.Ignore(d => d.IsMobile);
+        b.HasIndex(d => new { d.OrganisationId, d.MemberId });
+        b.HasIndex(d => new { d.OrganisationId, d.IsStale });
+        b.HasOne<Member>().WithMany().HasForeignKey(d => d.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Linq.Expressions;
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Domain;
+using ClassExit.Portal.Domain.Access;
+using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Content;
+using ClassExit.Portal.Domain.Devices;
+using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Members;
+using ClassExit.Portal.Domain.Organisations;
+using ClassExit.Portal.Domain.Ownership;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace ClassExit.Portal.Data;
+
+/// <summary>
+/// Identity and the domain in one context. Every tenant-owned row is behind a global query filter on
+/// <see cref="TenantId"/>: a context that was given no tenant sees no tenant data at all.
+/// </summary>
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+{
+    private long? _tenantId;
+    private bool _systemScope;
+
+    /// <summary>The organisation this context is scoped to; null means none (and nothing is visible).</summary>
+    public long? TenantId => _tenantId;
+
+    public bool IsSystemScope => _systemScope;
+
+    /// <summary>Scope the context to one organisation.</summary>
+    public PortalDbContext ForTenant(long organisationId)
+    {
+        _tenantId = organisationId;
+        _systemScope = false;
+        return this;
+    }
+
+    /// <summary>Cross-tenant access for jobs, seeding and API-key lookup; never for a user's request.</summary>
+    public PortalDbContext ForSystem()
+    {
+        _tenantId = null;
+        _systemScope = true;
+        return this;
+    }
+
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+    public DbSet<ReasonCode> ReasonCodes => Set<ReasonCode>();
+    public DbSet<Member> Members => Set<Member>();
+    public DbSet<Device> Devices => Set<Device>();
+    public DbSet<ClassGroup> Classes => Set<ClassGroup>();
+    public DbSet<HandoverCompletion> HandoverCompletions => Set<HandoverCompletion>();
+    public DbSet<Membership> Memberships => Set<Membership>();
+    public DbSet<Assignment> Assignments => Set<Assignment>();
+    public DbSet<LiveStream> LiveStreams => Set<LiveStream>();
+    public DbSet<ChatMessage> ChatMessages => Set<ChatMessage>();
+    public DbSet<MessageReceipt> MessageReceipts => Set<MessageReceipt>();
+    public DbSet<Announcement> Announcements => Set<Announcement>();
+    public DbSet<HomeworkSubmission> HomeworkSubmissions => Set<HomeworkSubmission>();
+    public DbSet<SharedDocument> SharedDocuments => Set<SharedDocument>();
+    public DbSet<Poll> Polls => Set<Poll>();
+    public DbSet<LiveReplay> LiveReplays => Set<LiveReplay>();
+    public DbSet<ReplayGrant> ReplayGrants => Set<ReplayGrant>();
+    public DbSet<SignUpEntry> SignUpEntries => Set<SignUpEntry>();
+    public DbSet<PrivateFileTransfer> PrivateFileTransfers => Set<PrivateFileTransfer>();
+    public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
+    public DbSet<ExitRequest> ExitRequests => Set<ExitRequest>();
+    public DbSet<ExitNotification> ExitNotifications => Set<ExitNotification>();
+    public DbSet<OwnershipTransfer> OwnershipTransfers => Set<OwnershipTransfer>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot compare or order DateTimeOffset stored as text; store UTC ticks there.
+        // SQL Server keeps its native datetimeoffset.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+        }
+        configurationBuilder.Properties<string>().HaveMaxLength(400);
+    }
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+
+        foreach (var entityType in builder.Model.GetEntityTypes())
+        {
+            if (typeof(ITenantOwned).IsAssignableFrom(entityType.ClrType) && !entityType.IsOwned())
+            {
+                var method = typeof(PortalDbContext).GetMethod(nameof(TenantFilter), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                    .MakeGenericMethod(entityType.ClrType);
+                builder.Entity(entityType.ClrType).HasQueryFilter((LambdaExpression)method.Invoke(this, null)!);
+            }
+        }
+        builder.Entity<Organisation>().HasQueryFilter(o => _systemScope || o.Id == _tenantId);
+        builder.Entity<AuditEntry>().HasQueryFilter(a => _systemScope || a.OrganisationId == _tenantId);
+    }
+
+    private Expression<Func<T, bool>> TenantFilter<T>() where T : class, ITenantOwned =>
+        e => _systemScope || e.OrganisationId == _tenantId;
+
+    private sealed class UtcTicksConverter() : ValueConverter<DateTimeOffset, long>(
+        v => v.UtcTicks,
+        v => new DateTimeOffset(v, TimeSpan.Zero));
+}

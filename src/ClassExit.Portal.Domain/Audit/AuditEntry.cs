@@ -1,0 +1,66 @@
+namespace ClassExit.Portal.Domain.Audit;
+
+public enum AuditOutcome
+{
+    Succeeded = 0,
+    Refused = 1,
+    Failed = 2,
+}
+
+/// <summary>Who did what to whom, when, and how it ended. Written in the same transaction as the change.</summary>
+public sealed class AuditEntry
+{
+    private AuditEntry() { }
+
+    public AuditEntry(long? organisationId, DateTimeOffset occurredAt, string action, AuditOutcome outcome, string? actorUserId,
+        long? actorMemberId, string? actorName, string? targetType, string? targetId, string correlationId,
+        long? classId = null, long? memberId = null, int? code = null, bool isSecurityEvent = false, string? details = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        OrganisationId = organisationId;
+        OccurredAt = occurredAt;
+        Action = action;
+        Outcome = outcome;
+        ActorUserId = actorUserId;
+        ActorMemberId = actorMemberId;
+        ActorName = actorName;
+        TargetType = targetType;
+        TargetId = targetId;
+        CorrelationId = correlationId;
+        ClassId = classId;
+        MemberId = memberId;
+        Code = code;
+        IsSecurityEvent = isSecurityEvent;
+        Details = details;
+    }
+
+    public long Id { get; private set; }
+    /// <summary>Null only for events before a tenant is known (e.g. a sign-in with an unknown e-mail).</summary>
+    public long? OrganisationId { get; private set; }
+    public DateTimeOffset OccurredAt { get; private set; }
+    /// <summary>Stable dotted action name, e.g. <c>exit.completed</c>.</summary>
+    public string Action { get; private set; } = "";
+    public AuditOutcome Outcome { get; private set; }
+    public int? Code { get; private set; }
+    public string? ActorUserId { get; private set; }
+    public long? ActorMemberId { get; private set; }
+    public string? ActorName { get; private set; }
+    public string? TargetType { get; private set; }
+    public string? TargetId { get; private set; }
+    public long? ClassId { get; private set; }
+    public long? MemberId { get; private set; }
+    public string CorrelationId { get; private set; } = "";
+    public bool IsSecurityEvent { get; private set; }
+    /// <summary>JSON with before/after values or other context; never deleted content.</summary>
+    public string? Details { get; private set; }
+    /// <summary>Hash chain (per organisation): previous entry's hash.</summary>
+    public string? PreviousHash { get; private set; }
+    /// <summary>Hash chain: SHA-256 over this entry's canonical form.</summary>
+    public string? Hash { get; private set; }
+
+    public void Chain(string? previousHash, string hash)
+    {
+        PreviousHash = previousHash;
+        Hash = hash;
+    }
+}

@@ -1,0 +1,93 @@
+namespace ClassExit.Portal.Domain.Content;
+
+public enum AssignmentStatus
+{
+    Open = 0,
+    Closed = 1,
+}
+
+public enum LiveStreamStatus
+{
+    Scheduled = 0,
+    Running = 1,
+    Ended = 2,
+    Cancelled = 3,
+}
+
+/// <summary>What a leaving teacher must hand over.</summary>
+public enum DutyKind
+{
+    Assignment = 0,
+    LiveStream = 1,
+    Poll = 2,
+}
+
+/// <summary>Homework set in a class: its creator grades it until the duty is handed over.</summary>
+public sealed class Assignment : ITenantOwned
+{
+    private Assignment() { }
+
+    public Assignment(long organisationId, long classId, long creatorMemberId, string title, DateTimeOffset dueAt, int submissionCount = 0, int gradedCount = 0)
+    {
+        OrganisationId = organisationId;
+        ClassId = classId;
+        CreatorMemberId = creatorMemberId;
+        ResponsibleMemberId = creatorMemberId;
+        Title = title;
+        DueAt = dueAt;
+        SubmissionCount = submissionCount;
+        GradedCount = gradedCount;
+    }
+
+    public long Id { get; private set; }
+    public long OrganisationId { get; private set; }
+    public long ClassId { get; private set; }
+    public long CreatorMemberId { get; private set; }
+    /// <summary>Who grades it now; moves with a duty handover.</summary>
+    public long ResponsibleMemberId { get; private set; }
+    public string Title { get; private set; } = "";
+    public AssignmentStatus Status { get; private set; }
+    public DateTimeOffset DueAt { get; private set; }
+    public int SubmissionCount { get; private set; }
+    public int GradedCount { get; private set; }
+
+    /// <summary>Unfinished: open, or submissions still to grade.</summary>
+    public bool IsUnfinished => Status == AssignmentStatus.Open || GradedCount < SubmissionCount;
+
+    public void Close() => Status = AssignmentStatus.Closed;
+
+    public void RecordGrading(int graded) => GradedCount = Math.Clamp(graded, 0, SubmissionCount);
+
+    public void HandOverTo(long memberId) => ResponsibleMemberId = memberId;
+}
+
+public sealed class LiveStream : ITenantOwned
+{
+    private LiveStream() { }
+
+    public LiveStream(long organisationId, long classId, long creatorMemberId, string title, DateTimeOffset scheduledAt, LiveStreamStatus status = LiveStreamStatus.Scheduled)
+    {
+        OrganisationId = organisationId;
+        ClassId = classId;
+        CreatorMemberId = creatorMemberId;
+        HostMemberId = creatorMemberId;
+        Title = title;
+        ScheduledAt = scheduledAt;
+        Status = status;
+    }
+
+    public long Id { get; private set; }
+    public long OrganisationId { get; private set; }
+    public long ClassId { get; private set; }
+    public long CreatorMemberId { get; private set; }
+    public long HostMemberId { get; private set; }
+    public string Title { get; private set; } = "";
+    public DateTimeOffset ScheduledAt { get; private set; }
+    public LiveStreamStatus Status { get; private set; }
+
+    public bool IsUnfinished => Status is LiveStreamStatus.Scheduled or LiveStreamStatus.Running;
+
+    public void End() => Status = LiveStreamStatus.Ended;
+
+    public void HandOverTo(long memberId) => HostMemberId = memberId;
+}

@@ -1,0 +1,116 @@
+using System.Collections.Frozen;
+
+namespace ClassExit.Portal.Domain.Errors;
+
+/// <summary>One refusal reason, in both languages, with what to do about it.</summary>
+public sealed record ErrorDefinition(int Code, int HttpStatus, string MessageZh, string MessageEn, string RemedyZh, string RemedyEn)
+{
+    public string Message(bool english) => english ? MessageEn : MessageZh;
+    public string Remedy(bool english) => english ? RemedyEn : RemedyZh;
+}
+
+/// <summary>
+/// The one error catalogue: code → message (zh-CN, en) → remedy. The UI, the API and the audit log all speak these codes.
+/// Codes and HTTP statuses are those of api.md; further codes follow its style.
+/// </summary>
+public static class ErrorCatalogue
+{
+    public const int InvalidReasonCode = 40001;
+    public const int MalformedRequest = 40002;
+    public const int Unauthenticated = 40101;
+    public const int NoHrPermission = 40301;
+    public const int Forbidden = 40302;
+    public const int NotFound = 40401;
+    public const int IdempotencyConflict = 40901;
+    public const int QuotaExhausted = 42901;
+    public const int UnfinishedApproval = 50031;
+    public const int DeviceClockSkew = 50089;
+    public const int ClientTooOld = 50177;
+    public const int OwnerMustTransfer = 50101;
+    public const int ClassAdminMustHandOver = 50102;
+    public const int UnfinishedOwnContent = 50103;
+    public const int TeacherDutiesNotHandedOver = 50104;
+    public const int HandoverChecklistIncomplete = 50105;
+    public const int HandoverPlanInvalid = 50106;
+    public const int ClassBlacklisted = 50201;
+    public const int FreezeWindow = 50202;
+    public const int KeyClassResignationIncomplete = 50203;
+    public const int DeviceNotBound = 50204;
+    public const int NotActiveMember = 50301;
+    public const int ClassDissolved = 50302;
+    public const int RequestAlreadyDecided = 50401;
+    public const int SelfApproval = 50402;
+    public const int RejectReasonRequired = 50403;
+    public const int StepUpFailed = 50404;
+    public const int AdminCannotSelfExit = 50405;
+    public const int InternalError = 50000;
+
+    private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
+    {
+        new(InvalidReasonCode, 400, "事由编码必须是本组织的6位数字编码。", "reason_code must be exactly 6 digits and one of the organisation's reason codes.",
+            "使用 GET /api/v1/reason-codes 返回的编码。", "Use a code returned by GET /api/v1/reason-codes."),
+        new(MalformedRequest, 400, "请求格式不正确。", "The request is malformed.",
+            "检查必填字段、JSON 格式和列表长度后重试。", "Check required fields, JSON syntax and list lengths, then retry."),
+        new(Unauthenticated, 401, "缺少 API 密钥，或密钥未知、已吊销。", "The API key is missing, unknown or revoked.",
+            "在门户中创建密钥，并以 Authorization: Bearer <key> 发送。", "Create a key in the portal and send it as Authorization: Bearer <key>."),
+        new(NoHrPermission, 403, "operator_id 对应的账号没有 HR 权限。", "operator_id does not have HR permission.",
+            "使用具备 HR 权限的成员（如 GET /api/v1/me 返回的 owner_member_id）。", "Use a member with HR permission, e.g. owner_member_id from GET /api/v1/me."),
+        new(Forbidden, 403, "您无权执行此操作。", "You are not allowed to do this.",
+            "请联系企业管理员授予相应角色。", "Ask an enterprise admin for the role that allows it."),
+        new(NotFound, 404, "在本组织中找不到该班级或成员。", "Class or member not found in this organisation.",
+            "检查编号是否属于本组织。", "Check that the id belongs to this organisation."),
+        new(IdempotencyConflict, 409, "Idempotency-Key 已用于不同的请求内容。", "The Idempotency-Key was already used with a different body.",
+            "为新的请求使用新的 Idempotency-Key。", "Use a new Idempotency-Key for a new request."),
+        new(QuotaExhausted, 429, "本组织今日的批量调用配额已用完。", "The organisation's daily call quota is used up.",
+            "等待配额在组织当地时间零点重置，或在门户申请提高配额。", "Wait for the reset at local midnight, or request a higher quota in the portal."),
+        new(UnfinishedApproval, 409, "该班级存在未完成的审批流程。", "The class has an unfinished approval process for this member.",
+            "请管理员终止或完成现有审批后重试。", "Ask an admin to end or decide the open approval, then retry."),
+        new(DeviceClockSkew, 422, "设备时间不同步，证书失效。", "Device time out of sync; the certificate is invalid.",
+            "校准设备时区和时钟后重试。", "Correct the device time zone and clock, then retry."),
+        new(ClientTooOld, 422, "客户端版本过低。", "The client version is too old.",
+            "请升级客户端至 3.1.10 或更高版本。", "Upgrade the client to 3.1.10 or later."),
+        new(OwnerMustTransfer, 409, "班级创建者不能直接退出。", "The class owner cannot leave directly.",
+            "请先转让班级所有权或解散班级。", "Transfer ownership or dissolve the class first."),
+        new(ClassAdminMustHandOver, 409, "班级管理员不能直接退出。", "A class admin cannot leave directly.",
+            "请先将班级管理员角色移交给其他成员。", "Hand the class admin role over to another member first."),
+        new(UnfinishedOwnContent, 409, "您创建的直播或作业尚未结束。", "You created a live stream or assignment that is not finished.",
+            "结束直播、关闭作业并完成批改后再退出。", "End the live stream and close and grade the assignment before leaving."),
+        new(TeacherDutiesNotHandedOver, 409, "教师职责尚未全部交接。", "Not all of the teacher's duties are handed over.",
+            "为每项未完成的作业批改和直播指定一位本班在职教师。", "Assign every open grading duty and live stream to another active teacher of the class."),
+        new(HandoverChecklistIncomplete, 409, "该班级的交接清单尚未完成。", "The class's handover checklist is not complete for this member.",
+            "完成清单中的所有交接事项后再退出。", "Complete every item of the handover checklist, then leave."),
+        new(HandoverPlanInvalid, 409, "交接计划无效：接收人必须是本班的在职教师。", "The handover plan is invalid: each duty must go to another active teacher of the class.",
+            "为每项职责选择本班另一位在职教师或班级管理员。", "Choose another active teacher or class admin of the class for each duty."),
+        new(ClassBlacklisted, 409, "该班级在组织的退出黑名单中。", "The class is on the organisation's exit blacklist.",
+            "如确需退出，请联系企业管理员。", "Contact an enterprise admin if the exit is really needed."),
+        new(FreezeWindow, 409, "学期末冻结期内不能退出班级。", "Exits are frozen before the end of term.",
+            "请在 exit_possible_from 所示日期之后再退出。", "Leave on or after the date given in exit_possible_from."),
+        new(KeyClassResignationIncomplete, 409, "离职手续完成前不能退出关键班级，已触发安全审计告警。", "A key class cannot be left before the resignation is complete; a security alert was raised.",
+            "完成离职手续后再退出，或联系安全管理员。", "Complete the resignation first, or contact the security officer."),
+        new(DeviceNotBound, 422, "该设备未绑定到此成员。", "The device is not bound to the member.",
+            "请在已绑定的设备上操作，或请管理员绑定此设备。", "Use a bound device, or ask an admin to bind this one."),
+        new(NotActiveMember, 409, "该成员不是此班级的在班成员。", "Not an active member of the class.",
+            "刷新成员列表；该成员可能已退出。", "Refresh the member list; the member may have left already."),
+        new(ClassDissolved, 409, "该班级已解散，只读。", "The class is dissolved and read-only.",
+            "无需操作：解散时所有成员已退出。", "Nothing to do: every member left when it was dissolved."),
+        new(RequestAlreadyDecided, 409, "该申请已被其他人处理。", "The request was already decided by someone else.",
+            "刷新列表查看最终结果。", "Refresh the list to see the decision that stands."),
+        new(SelfApproval, 403, "不能审批自己的退出申请。", "Nobody may decide their own exit request.",
+            "请另一位管理员审批。", "Ask another approver to decide it."),
+        new(RejectReasonRequired, 400, "拒绝时必须填写原因。", "A reason is required to reject.",
+            "填写拒绝原因后重试。", "Enter a reason for the rejection and retry."),
+        new(StepUpFailed, 403, "身份再次验证失败。", "Re-verification of your identity failed.",
+            "重新输入您的登录密码。", "Enter your sign-in password again."),
+        new(InternalError, 500, "服务器内部错误，操作未执行。", "An internal error occurred; nothing was changed.",
+            "稍后重试；如持续发生，请将 trace_id 提供给管理员。", "Retry later; if it persists, give the trace_id to an administrator."),
+        new(AdminCannotSelfExit, 409, "企业管理员不能自行退出班级。", "An enterprise admin cannot leave a class on their own.",
+            "由另一位企业管理员强制移除或转让所有权。", "Have another enterprise admin force-remove you or transfer ownership."),
+    }.ToFrozenDictionary(d => d.Code);
+
+    public static ErrorDefinition Get(int code) =>
+        Definitions.TryGetValue(code, out var d) ? d : throw new KeyNotFoundException($"Error code {code} is not in the catalogue.");
+
+    public static bool Contains(int code) => Definitions.ContainsKey(code);
+
+    public static IEnumerable<ErrorDefinition> All => Definitions.Values.OrderBy(d => d.Code);
+}

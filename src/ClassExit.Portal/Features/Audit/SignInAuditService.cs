@@ -1,0 +1,33 @@
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Domain.Audit;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.Audit;
+
+/// <summary>Audits every sign-in attempt: successes, failures and lockouts (a lockout is a security event).</summary>
+public sealed class SignInAuditService(IDbContextFactory<PortalDbContext> factory, ILookupNormalizer normalizer, TimeProvider clock)
+{
+    public async Task RecordAsync(string email, SignInResult result, string correlationId, CancellationToken ct = default)
+    {
+        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        var normalized = normalizer.NormalizeEmail(email);
+        var user = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
+            .Select(u => new { u.Id, u.OrganisationId, u.MemberId, u.DisplayName }).SingleOrDefaultAsync(ct);
+
+        var (action, outcome, security) = result switch
+        {
+            { Succeeded: true } => ("auth.sign_in", AuditOutcome.Succeeded, false),
+            { RequiresTwoFactor: true } => ("auth.sign_in_second_factor", AuditOutcome.Succeeded, false),
+            { IsLockedOut: true } => ("auth.locked_out", AuditOutcome.Refused, true),
+            { IsNotAllowed: true } => ("auth.sign_in_not_allowed", AuditOutcome.Refused, true),
+            _ => ("auth.sign_in_failed", AuditOutcome.Refused, false),
+        };
+        // An unknown e-mail has no tenant: the entry has no organisation and no user, only what was typed.
+        var actor = new AuditActor(user?.Id, user?.MemberId, user?.DisplayName ?? email, correlationId);
+        var entry = new AuditEntry(user?.OrganisationId, clock.GetUtcNow(), action, outcome, actor.UserId, actor.MemberId, actor.Name,
+            "User", user?.Id, correlationId, memberId: user?.MemberId, isSecurityEvent: security);
+        db.AuditEntries.Add(entry);
+        await db.SaveChangesAsync(ct);
+    }
+}

@@ -1,0 +1,76 @@
+using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Devices;
+using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Members;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.Members;
+
+public sealed record MemberSummary(long MemberId, string DisplayName, string EmployeeNo, string? Email, string? Department, OrgRole OrgRole,
+    bool HasHrPermission, ResignationState Resignation, long MembershipVersion, DateTimeOffset? MembershipChangedAt);
+
+public sealed record MemberClassRow(long ClassId, string ClassName, ClassRole Role, MembershipState State, DateTimeOffset JoinedAt, DateTimeOffset? LeftAt);
+
+public sealed record MemberDeviceRow(string DeviceId, Platform Platform, NetworkClass NetworkClass, string ClientVersion, bool IsBound,
+    long AcknowledgedVersion, DateTimeOffset? AcknowledgedAt, bool IsStale, bool ResyncRequested);
+
+public sealed record MemberExitRow(long ExitRequestId, long ClassId, string ClassName, ExitKind Kind, ExitChannel Channel, ExitRequestStatus Status,
+    int? Code, DateTimeOffset CreatedAt, DateTimeOffset? DecidedAt);
+
+public sealed record MemberDetail(MemberSummary Member, IReadOnlyList<MemberClassRow> Classes, IReadOnlyList<MemberDeviceRow> Devices,
+    IReadOnlyList<MemberExitRow> Exits);
+
+public sealed record MemberListRow(long MemberId, string DisplayName, string EmployeeNo, string? Department, OrgRole OrgRole, ResignationState Resignation, int ActiveClasses);
+
+public sealed class MembersService(TenantDb tenantDb)
+{
+    public async Task<PagedResult<MemberListRow>> SearchAsync(string? search, PageRequest page, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var query = db.Members.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var term = search.Trim();
+            query = query.Where(m => m.DisplayName.Contains(term) || m.EmployeeNo.Contains(term) || (m.Department != null && m.Department.Contains(term)));
+        }
+        var total = await query.CountAsync(ct);
+        query = (page.SortBy, page.Descending) switch
+        {
+            ("DisplayName", false) => query.OrderBy(m => m.DisplayName).ThenBy(m => m.Id),
+            ("DisplayName", true) => query.OrderByDescending(m => m.DisplayName).ThenBy(m => m.Id),
+            ("ActiveClasses", false) => query.OrderBy(m => db.Memberships.Count(ms => ms.MemberId == m.Id && ms.State == MembershipState.Active)).ThenBy(m => m.Id),
+            ("ActiveClasses", true) => query.OrderByDescending(m => db.Memberships.Count(ms => ms.MemberId == m.Id && ms.State == MembershipState.Active)).ThenBy(m => m.Id),
+            ("EmployeeNo", true) => query.OrderByDescending(m => m.EmployeeNo),
+            _ => query.OrderBy(m => m.EmployeeNo),
+        };
+        var rows = query.Skip(page.Skip).Take(page.PageSize).Select(m => new MemberListRow(m.Id, m.DisplayName, m.EmployeeNo, m.Department, m.OrgRole, m.Resignation,
+            db.Memberships.Count(ms => ms.MemberId == m.Id && ms.State == MembershipState.Active)));
+        return new PagedResult<MemberListRow>(await rows.ToListAsync(ct), total);
+    }
+    /// <summary>Null when the member is not in the user's organisation.</summary>
+    public async Task<MemberDetail?> GetAsync(long memberId, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var member = await db.Members.AsNoTracking().Where(m => m.Id == memberId)
+            .Select(m => new MemberSummary(m.Id, m.DisplayName, m.EmployeeNo, m.Email, m.Department, m.OrgRole, m.HasHrPermission, m.Resignation,
+                m.MembershipVersion, m.MembershipChangedAt))
+            .SingleOrDefaultAsync(ct);
+        if (member is null) return null;
+
+        var classes = await (from ms in db.Memberships.AsNoTracking()
+                             join c in db.Classes on ms.ClassId equals c.Id
+                             where ms.MemberId == memberId
+                             orderby ms.State, c.Name
+                             select new MemberClassRow(c.Id, c.Name, ms.Role, ms.State, ms.JoinedAt, ms.LeftAt)).ToListAsync(ct);
+        var devices = await db.Devices.AsNoTracking().Where(d => d.MemberId == memberId).OrderBy(d => d.Id)
+            .Select(d => new MemberDeviceRow(d.Id, d.Platform, d.NetworkClass, d.ClientVersion, d.IsBound, d.AcknowledgedVersion, d.AcknowledgedAt,
+                d.IsStale, d.ResyncRequested)).ToListAsync(ct);
+        var exits = await (from e in db.ExitRequests.AsNoTracking()
+                           join c in db.Classes on e.ClassId equals c.Id
+                           where e.MemberId == memberId
+                           orderby e.CreatedAt descending
+                           select new MemberExitRow(e.Id, c.Id, c.Name, e.Kind, e.Channel, e.Status, e.Code, e.CreatedAt, e.DecidedAt)).Take(200).ToListAsync(ct);
+        return new MemberDetail(member, classes, devices, exits);
+    }
+}

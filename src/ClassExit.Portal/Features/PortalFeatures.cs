@@ -1,0 +1,21 @@
+using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.Classes;
+using ClassExit.Portal.Features.Dashboard;
+using ClassExit.Portal.Features.Members;
+using ClassExit.Portal.Features.Organisation;
+
+namespace ClassExit.Portal.Features;
+
+/// <summary>Registers every feature's services: one line per capability.</summary>
+public static class PortalFeatures
+{
+    public static IServiceCollection AddPortalFeatures(this IServiceCollection services)
+    {
+        services.AddScoped<SignInAuditService>();
+        services.AddScoped<OrganisationService>();
+        services.AddScoped<ClassesService>();
+        services.AddScoped<MembersService>();
+        services.AddScoped<DashboardService>();
+        return services;
+    }
+}

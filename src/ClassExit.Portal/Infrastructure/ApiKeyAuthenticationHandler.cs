@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Domain.Access;
+using ClassExit.Portal.Domain.Errors;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ClassExit.Portal.Infrastructure;
+
+/// <summary><c>Authorization: Bearer &lt;key&gt;</c>: looks the key up by its SHA-256 hash; revoked keys fail.</summary>
+internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        var secret = header["Bearer ".Length..].Trim();
+        if (secret.Length == 0) return AuthenticateResult.Fail("Empty API key.");
+
+        var hash = ApiKey.Hash(secret);
+        await using var db = (await dbFactory.CreateDbContextAsync(Context.RequestAborted)).ForSystem();
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new { k.Id, k.OrganisationId, k.OwnerMemberId, k.Name })
+            .SingleOrDefaultAsync(Context.RequestAborted);
+        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+
+        var now = clock.GetUtcNow();
+        // Last-used time for the key list; a bookkeeping write, not a state change worth an audit entry.
+        await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, $"apikey:{key.Id}"),
+            new Claim(PortalClaims.ApiKeyId, key.Id.ToString()),
+            new Claim(PortalClaims.OrganisationId, key.OrganisationId.ToString()),
+            new Claim(PortalClaims.MemberId, key.OwnerMemberId.ToString()),
+            new Claim(PortalClaims.DisplayName, $"API key {key.Name}"),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await ApiProblems.Problem(Context, ErrorCatalogue.Unauthenticated).ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        await ApiProblems.Problem(Context, ErrorCatalogue.Forbidden).ExecuteAsync(Context);
+}

@@ -1,0 +1,79 @@
+using System.ComponentModel.DataAnnotations;
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.InMemory;
+using Hangfire.SqlServer;
+
+namespace ClassExit.Portal.Infrastructure;
+
+public enum JobStorageKind
+{
+    /// <summary>Embedded: state of jobs lives in memory; every durable fact is in our own tables.</summary>
+    InMemory = 0,
+    SqlServer = 1,
+}
+
+/// <summary>The <c>Jobs</c> configuration section.</summary>
+public sealed class JobsOptions
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>Null: SQL Server storage with the SQL Server provider, in-memory otherwise.</summary>
+    public JobStorageKind? Storage { get; set; }
+
+    /// <summary>Run a Hangfire server in this process (switch off in test hosts; jobs are then called directly).</summary>
+    public bool ServerEnabled { get; set; } = true;
+
+    /// <summary>Hangfire worker count.</summary>
+    [Range(1, 64)]
+    public int WorkerCount { get; set; } = 2;
+
+    /// <summary>Hangfire schema on SQL Server (several portal instances may share one database with one schema each).</summary>
+    [Required]
+    public string SqlServerSchema { get; set; } = "HangFire";
+}
+
+public static class PortalJobs
+{
+    public static IServiceCollection AddPortalJobs(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var options = configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
+        var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
+        var storage = options.Storage ?? (provider == DatabaseProvider.SqlServer ? JobStorageKind.SqlServer : JobStorageKind.InMemory);
+
+        services.AddHangfire(c =>
+        {
+            c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (storage == JobStorageKind.SqlServer)
+                c.UseSqlServerStorage(configuration.GetConnectionString("SqlServer"), new SqlServerStorageOptions
+                {
+                    SchemaName = options.SqlServerSchema,
+                    PrepareSchemaIfNecessary = true,
+                });
+            else
+                c.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+        });
+        if (options.ServerEnabled)
+            services.AddHangfireServer(o => o.WorkerCount = options.WorkerCount);
+        return services;
+    }
+
+    public static IEndpointConventionBuilder MapPortalJobsDashboard(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapHangfireDashboard("/jobs", new DashboardOptions
+        {
+            Authorization = [new EnterpriseAdminDashboardFilter()],
+            DashboardTitle = "ClassExit.Portal jobs",
+            AppPath = "/",
+        });
+
+    /// <summary>Hangfire answers 401 to anonymous callers and 403 to signed-in non-admins when this returns false.</summary>
+    private sealed class EnterpriseAdminDashboardFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(PortalRoles.EnterpriseAdmin);
+    }
+}

@@ -1,0 +1,40 @@
+using ClassExit.Portal.Components;
+using ClassExit.Portal.Features;
+using ClassExit.Portal.Infrastructure;
+using MudBlazor.Services;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.Services.AddPortalData(builder.Configuration, builder.Environment);
+builder.Services.AddPortalIdentity();
+builder.Services.AddPortalJobs(builder.Configuration);
+builder.Services.AddPortalApi();
+builder.Services.AddPortalFeatures();
+
+var app = builder.Build();
+
+if (app.Environment.IsDevelopment())
+{
+    app.UseMigrationsEndPoint();
+}
+else
+{
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    app.UseHsts();
+}
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAdditionalIdentityEndpoints();
+app.MapPortalApi();
+app.MapPortalJobsDashboard();
+app.MapHealthChecks("/health").AllowAnonymous();
+
+await app.InitialisePortalDatabaseAsync();
+app.Run();

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ClassExit.Portal.BrowserTests;
+
+/// <summary>
+/// The built portal as a real process on Kestrel (Development environment, so static web assets come from the build),
+/// with its own SQLite file and the demo data, as `dotnet run` would start it.
+/// </summary>
+public sealed class PortalServer : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("classexit-browser-").FullName;
+    private Process? _process;
+    private readonly List<string> _output = [];
+
+    public string BaseUrl { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var root = RepositoryRoot();
+        var projectDir = Path.Combine(root, "src", "ClassExit.Portal");
+        var dll = Path.Combine(projectDir, "bin", "Debug", "net10.0", "ClassExit.Portal.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException("Build the solution first (tests/run.sh does).", dll);
+
+        var port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", BaseUrl])
+        {
+            WorkingDirectory = projectDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ConnectionStrings__Sqlite"] = $"Data Source={Path.Combine(_dataDirectory, "portal.db")}";
+        _process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException("The portal exited:\n" + Output());
+            try
+            {
+                if ((await http.GetAsync(BaseUrl + "/health")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException("The portal did not answer /health within 90 s:\n" + Output());
+    }
+
+    public string Output()
+    {
+        lock (_output) return string.Join(Environment.NewLine, _output.TakeLast(80));
+    }
+
+    public Task DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        _process?.Dispose();
+        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ClassExit.Portal.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("ClassExit.Portal.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using ClassExit.Portal.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClassExit.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal on a real SQLite file with the demo data, one per test run (Hangfire and the seed are process-wide
+/// and slow), shared by every host test through <see cref="PortalCollection"/>. The Hangfire server is off: tests call jobs directly.
+/// </summary>
+public sealed class PortalFactory : WebApplicationFactory<Program>
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("classexit-tests-").FullName;
+
+    public string DatabasePath => Path.Combine(_directory, "portal.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Database:Provider", "Sqlite");
+        builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={DatabasePath}");
+        builder.UseSetting("Jobs:ServerEnabled", "false");
+        builder.UseSetting("Demo:Enabled", "true");
+    }
+
+    public HttpClient CreateBrowserLikeClient() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    /// <summary>A context in system scope, for arranging and asserting.</summary>
+    public PortalDbContext SystemDb() => Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext().ForSystem();
+
+    public async Task<long> OrganisationIdAsync(string name)
+    {
+        await using var db = SystemDb();
+        return await db.Organisations.Where(o => o.Name == name).Select(o => o.Id).SingleAsync();
+    }
+
+    /// <summary>Signs in through the real sign-in form (antiforgery token and all); returns the final response.</summary>
+    public async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password = ClassExit.Portal.Data.Seed.DemoSeeder.Password)
+    {
+        var page = await client.GetStringAsync("/Account/Login");
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["_handler"] = "login",
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        });
+        return await client.PostAsync("/Account/Login", form);
+    }
+
+    public static bool IsRedirectToLogin(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/Account/Login") == true;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            // WebApplicationFactory may dispose twice (sync and async paths).
+            if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PortalCollection : ICollectionFixture<PortalFactory>
+{
+    public const string Name = "portal";
+}

@@ -1,0 +1,75 @@
+using System.Security.Claims;
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClassExit.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// A real SQLite database in memory (the connection stays open), migrated with the real SQLite migrations,
+/// for component and service tests that do not need the whole host.
+/// </summary>
+public sealed class SqliteTestDatabase : IAsyncDisposable
+{
+    private readonly SqliteConnection _connection = new("Data Source=:memory:");
+    private readonly IServiceProvider _appServices;
+
+    private SqliteTestDatabase()
+    {
+        var services = new ServiceCollection();
+        services.AddOptions<IdentityOptions>().Configure(PortalIdentityOptions.Configure);
+        _appServices = services.BuildServiceProvider();
+    }
+
+    public static async Task<SqliteTestDatabase> CreateAsync()
+    {
+        var db = new SqliteTestDatabase();
+        await db._connection.OpenAsync();
+        await using var context = db.CreateContext().ForSystem();
+        await context.Database.MigrateAsync();
+        return db;
+    }
+
+    public void Configure(DbContextOptionsBuilder builder) =>
+        builder.UseSqlite(_connection, o => o.MigrationsAssembly(PortalDbContextConfigurator.SqliteMigrationsAssembly))
+            .UseApplicationServiceProvider(_appServices);
+
+    public PortalDbContext CreateContext()
+    {
+        var builder = new DbContextOptionsBuilder<PortalDbContext>();
+        Configure(builder);
+        return new PortalDbContext(builder.Options);
+    }
+
+    /// <summary>Registers the context factory and a signed-in user of <paramref name="organisationId"/>.</summary>
+    public void AddTo(IServiceCollection services, long organisationId, long? memberId = null, params string[] roles)
+    {
+        services.AddDbContextFactory<PortalDbContext>(Configure);
+        services.AddSingleton<ICurrentUser>(new FixedCurrentUser(organisationId, memberId, roles));
+        services.AddScoped<TenantDb>();
+        services.AddSingleton(TimeProvider.System);
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private sealed class FixedCurrentUser(long organisationId, long? memberId, string[] roles) : ICurrentUser
+    {
+        public Task<PortalPrincipal> GetAsync()
+        {
+            var claims = new List<Claim>
+            {
+                new(ClaimTypes.NameIdentifier, "test-user"),
+                new(PortalClaims.OrganisationId, organisationId.ToString()),
+                new(PortalClaims.DisplayName, "Test User"),
+            };
+            if (memberId is not null) claims.Add(new Claim(PortalClaims.MemberId, memberId.Value.ToString()));
+            claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "Test"));
+            return Task.FromResult(PortalPrincipal.From(principal)!);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, builds, runs every test (unit, integration, component, browser).
+# Exits non-zero on any failure. Never skips: a missing browser is installed, or the run fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DEBIAN_FRONTEND=noninteractive
+started=$(date +%s)
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> Installing Chromium (Debian package) for the browser tests"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+[ -x /usr/bin/chromium ] || { echo "Chromium is missing at /usr/bin/chromium and could not be installed" >&2; exit 1; }
+
+echo "==> Restoring tools and packages"
+dotnet tool restore >/dev/null
+dotnet restore ClassExit.Portal.sln
+
+echo "==> Building (warnings are errors)"
+dotnet build ClassExit.Portal.sln -c Debug --no-restore
+
+results=$(mktemp -d)
+status=0
+run() {
+  local project=$1
+  echo "==> Testing $project"
+  if ! dotnet test "tests/$project" -c Debug --no-build --logger "trx;LogFileName=$project.trx" --results-directory "$results" \
+       --logger "console;verbosity=normal" 2>&1 | tee "$results/$project.log" | grep -E "^\s*(Passed|Failed|Skipped)!|error|Failed [A-Za-z]" ; then
+    :
+  fi
+  if ! grep -qE "^\s*Passed!" "$results/$project.log"; then status=1; fi
+  # A skipped test is a failure here: nothing is skipped silently.
+  if grep -qE "Skipped:\s*[1-9]" "$results/$project.log"; then echo "Skipped tests in $project" >&2; status=1; fi
+}
+run ClassExit.Portal.Domain.Tests
+run ClassExit.Portal.Tests
+run ClassExit.Portal.BrowserTests
+
+passed=$(grep -hoE "Passed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -hoE "Failed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
+echo "==> Finished in $(( $(date +%s) - started )) s"
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  echo "TESTS FAILED (logs: $results)" >&2
+  exit 1
+fi
