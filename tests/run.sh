@@ -27,20 +27,22 @@ status=0
 run() {
   local project=$1
   echo "==> Testing $project"
-  if ! dotnet test "tests/$project" -c Debug --no-build --logger "trx;LogFileName=$project.trx" --results-directory "$results" \
-       --logger "console;verbosity=normal" 2>&1 | tee "$results/$project.log" | grep -E "^\s*(Passed|Failed|Skipped)!|error|Failed [A-Za-z]" ; then
-    :
+  dotnet test "tests/$project" -c Debug --no-build --logger "trx;LogFileName=$project.trx" --results-directory "$results" \
+    --logger "console;verbosity=normal" > "$results/$project.log" 2>&1 || true
+  # Failing tests with their messages, then the summary.
+  grep -E "^\s+Failed |Error Message|Test Run|Total tests|^\s+(Passed|Failed|Skipped):" -A0 "$results/$project.log" || true
+  if ! grep -q "Test Run Successful." "$results/$project.log"; then
+    echo "---- $project output (tail) ----"; tail -60 "$results/$project.log"; status=1
   fi
-  if ! grep -qE "^\s*Passed!" "$results/$project.log"; then status=1; fi
   # A skipped test is a failure here: nothing is skipped silently.
-  if grep -qE "Skipped:\s*[1-9]" "$results/$project.log"; then echo "Skipped tests in $project" >&2; status=1; fi
+  if grep -qE "^\s+Skipped:\s*[1-9]" "$results/$project.log"; then echo "Skipped tests in $project" >&2; status=1; fi
 }
 run ClassExit.Portal.Domain.Tests
 run ClassExit.Portal.Tests
 run ClassExit.Portal.BrowserTests
 
-passed=$(grep -hoE "Passed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -hoE "Failed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
+passed=$(grep -hE "^\s+Passed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -hE "^\s+Failed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
 echo "==> Finished in $(( $(date +%s) - started )) s"
 echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then

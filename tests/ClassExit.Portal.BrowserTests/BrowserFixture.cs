@@ -34,7 +34,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.FillAsync("#Input\\.Email", email);
         await page.FillAsync("#Input\\.Password", password);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+        // The sign-in form posts and redirects (a real load), then the dashboard renders.
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"), new() { WaitUntil = WaitUntilState.Commit });
         return page;
     }
 

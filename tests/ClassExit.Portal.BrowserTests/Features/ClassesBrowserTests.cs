@@ -24,7 +24,8 @@ public class ClassesBrowserTests(BrowserFixture fixture)
             await Assertions.Expect(grid.Locator("tbody tr", new() { HasText = "高二" })).ToHaveCountAsync(0);
 
             await grid.Locator("tbody tr", new() { HasText = "高一(1)班" }).First.ClickAsync();
-            await page.WaitForURLAsync(url => url.Contains("/classes/"));
+            // Blazor navigates in the page (no load event): poll the URL instead of waiting for a navigation.
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/classes/\\d+$"));
             await Assertions.Expect(page.GetByTestId("class-name")).ToHaveTextAsync("高一(1)班");
             var members = page.GetByTestId("members-grid");
             await Assertions.Expect(members.Locator("tbody tr").First).ToContainTextAsync("创建者 Owner");
