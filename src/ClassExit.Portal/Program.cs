@@ -37,4 +37,5 @@ app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 
 await app.InitialisePortalDatabaseAsync();
+app.RegisterPortalRecurringJobs();
 app.Run();

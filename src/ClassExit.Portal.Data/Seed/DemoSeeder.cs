@@ -4,6 +4,7 @@ using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Devices;
+using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.AspNetCore.Identity;
@@ -94,6 +95,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         specs[1] = specs[1] with { Owner = teacher };
         specs[36] = specs[36] with { Owner = teacher };
         await SeedClassesAsync(org, specs, people, now, teacherAccount: teacher, adminAccount: admin, ct);
+        await SeedPendingExitsAsync(org, now, ct);
 
         SeedReasonCodes(org, [("100001", "学期调班 Term class change"), ("100002", "转学 Transfer to another school"),
             ("100003", "毕业离校 Graduation"), ("200001", "部门重组 Department re-organisation"), ("200002", "实习期满 Internship ended")]);
@@ -126,12 +128,50 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             new ClassSpec("监管报送专班", NormalTermEnd(today), Classification.Classified),
         ]);
         await SeedClassesAsync(org, specs, people, now, teacherAccount: null, adminAccount: admin, ct);
+        await SeedPendingExitsAsync(org, now, ct);
 
         SeedReasonCodes(org, [("300001", "岗位调整 Role change"), ("300002", "实习期满 Internship ended"), ("300003", "离职 Resignation"),
             ("300004", "部门重组 Department re-organisation")]);
         db.ApiKeys.Add(new ApiKey(org.Id, "HR 系统 (demo)", hr.Id, FinanceApiKey, now));
         await db.SaveChangesAsync(ct);
         return org;
+    }
+
+    /// <summary>
+    /// A few requests waiting in the approval queue: students in the first normal classes (one of them older than the SLA)
+    /// and, in the school, a teacher whose open duties are planned to a colleague.
+    /// </summary>
+    private async Task SeedPendingExitsAsync(Organisation org, DateTimeOffset now, CancellationToken ct)
+    {
+        var classes = await db.Classes.Where(c => c.OrganisationId == org.Id && c.Classification == Classification.Normal && !c.ExitLocked && !c.Checklist.Any())
+            .OrderBy(c => c.Id).Skip(4).Take(4).ToListAsync(ct);
+        var ageHours = new[] { 72, 30, 5, 1 };
+        for (var i = 0; i < classes.Count; i++)
+        {
+            var c = classes[i];
+            var membership = await db.Memberships.Where(m => m.ClassId == c.Id && m.Role == ClassRole.Student).OrderByDescending(m => m.Id).FirstAsync(ct);
+            var created = now.AddHours(-ageHours[i]);
+            var request = new ExitRequest(org.Id, c.Id, membership.MemberId, ClassRole.Student, ExitKind.SelfExit, i % 2 == 0 ? ExitChannel.Mobile : ExitChannel.Pc,
+                i % 2 == 0 ? VerificationMethod.Biometric : VerificationMethod.Sms, membership.MemberId, created);
+            if (org.Kind == OrganisationKind.Education && i == 1)
+            {
+                // A teacher of the class instead, with every open duty planned to another teacher.
+                var teachers = await db.Memberships.Where(m => m.ClassId == c.Id && m.Role == ClassRole.Teacher).OrderBy(m => m.Id).ToListAsync(ct);
+                membership = teachers[0];
+                request = new ExitRequest(org.Id, c.Id, membership.MemberId, ClassRole.Teacher, ExitKind.SelfExit, ExitChannel.Pc, VerificationMethod.Sms,
+                    membership.MemberId, created);
+                foreach (var a in await db.Assignments.Where(a => a.ClassId == c.Id && a.ResponsibleMemberId == membership.MemberId).ToListAsync(ct))
+                    if (a.IsUnfinished) request.PlanHandover(DutyKind.Assignment, a.Id, teachers[1].MemberId);
+                foreach (var l in await db.LiveStreams.Where(l => l.ClassId == c.Id && l.HostMemberId == membership.MemberId).ToListAsync(ct))
+                    if (l.IsUnfinished) request.PlanHandover(DutyKind.LiveStream, l.Id, teachers[1].MemberId);
+            }
+            membership.MarkExitPending();
+            db.ExitRequests.Add(request);
+            await db.SaveChangesAsync(ct);
+            db.AuditEntries.Add(new AuditEntry(org.Id, created, "exit.requested", AuditOutcome.Succeeded, null, membership.MemberId, "demo seed",
+                "ExitRequest", request.Id.ToString(), Guid.NewGuid().ToString("N"), c.Id, membership.MemberId));
+        }
+        await db.SaveChangesAsync(ct);
     }
 
     private DateOnly NormalTermEnd(DateOnly today) => today.AddDays(45 + _random.Next(90));

@@ -1,6 +1,7 @@
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Classes;
 using ClassExit.Portal.Features.Dashboard;
+using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Members;
 using ClassExit.Portal.Features.Organisation;
 
@@ -16,6 +17,10 @@ public static class PortalFeatures
         services.AddScoped<ClassesService>();
         services.AddScoped<MembersService>();
         services.AddScoped<DashboardService>();
+        services.AddScoped<StepUpVerifier>();
+        services.AddScoped<ExitService>();
+        services.AddScoped<ExitQueries>();
+        services.AddTransient<ExitEscalationJob>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Classes;
+using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Organisation;
 
 namespace ClassExit.Portal.Infrastructure;
@@ -35,6 +36,7 @@ public static class PortalApi
             .WithTags("v1");
         api.MapMeApi();
         api.MapClassesApi();
+        api.MapExitRequestsApi();
     }
 
     /// <summary>

@@ -30,6 +30,10 @@ public sealed class JobsOptions
     [Range(1, 64)]
     public int WorkerCount { get; set; } = 2;
 
+    /// <summary>Cron of the approval escalation job (pending requests past the SLA become overdue).</summary>
+    [Required]
+    public string EscalationCron { get; set; } = "*/15 * * * *";
+
     /// <summary>Hangfire schema on SQL Server (several portal instances may share one database with one schema each).</summary>
     [Required]
     public string SqlServerSchema { get; set; } = "HangFire";
@@ -39,6 +43,7 @@ public static class PortalJobs
 {
     public static IServiceCollection AddPortalJobs(this IServiceCollection services, IConfiguration configuration)
     {
+        // Cron expressions are validated by Hangfire when the recurring jobs are registered at start-up (it throws on a bad one).
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         var options = configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
@@ -61,6 +66,15 @@ public static class PortalJobs
         if (options.ServerEnabled)
             services.AddHangfireServer(o => o.WorkerCount = options.WorkerCount);
         return services;
+    }
+
+    /// <summary>Recurring jobs with explicit ids (re-registered at every start: in-memory storage forgets them).</summary>
+    public static void RegisterPortalRecurringJobs(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
+        var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        jobs.AddOrUpdate<Features.ExitRequests.ExitEscalationJob>(Features.ExitRequests.ExitEscalationJob.JobId, j => j.RunAsync(CancellationToken.None),
+            options.EscalationCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
     }
 
     public static IEndpointConventionBuilder MapPortalJobsDashboard(this IEndpointRouteBuilder endpoints) =>

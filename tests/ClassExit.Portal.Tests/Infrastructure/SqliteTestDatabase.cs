@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Infrastructure;
@@ -49,27 +48,10 @@ public sealed class SqliteTestDatabase : IAsyncDisposable
     public void AddTo(IServiceCollection services, long organisationId, long? memberId = null, params string[] roles)
     {
         services.AddDbContextFactory<PortalDbContext>(Configure);
-        services.AddSingleton<ICurrentUser>(new FixedCurrentUser(organisationId, memberId, roles));
+        services.AddSingleton<ICurrentUser>(FixedCurrentUser.Of(organisationId, memberId, null, roles));
         services.AddScoped<TenantDb>();
         services.AddSingleton(TimeProvider.System);
     }
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
-
-    private sealed class FixedCurrentUser(long organisationId, long? memberId, string[] roles) : ICurrentUser
-    {
-        public Task<PortalPrincipal> GetAsync()
-        {
-            var claims = new List<Claim>
-            {
-                new(ClaimTypes.NameIdentifier, "test-user"),
-                new(PortalClaims.OrganisationId, organisationId.ToString()),
-                new(PortalClaims.DisplayName, "Test User"),
-            };
-            if (memberId is not null) claims.Add(new Claim(PortalClaims.MemberId, memberId.Value.ToString()));
-            claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "Test"));
-            return Task.FromResult(PortalPrincipal.From(principal)!);
-        }
-    }
 }

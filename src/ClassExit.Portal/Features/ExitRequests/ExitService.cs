@@ -1,0 +1,236 @@
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Content;
+using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.ExitRequests;
+
+/// <summary>
+/// Exits end to end: preview, request (client, portal, force-removal), approve, reject, cancel. One code path for the pages
+/// and the REST API. Every state change is written with its audit entry in one transaction; a refusal writes only the audit entry.
+/// </summary>
+public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+{
+    /// <summary>
+    /// The decision and consequences of an exit, changing nothing. With <paramref name="forRequestId"/>, previews that pending
+    /// request as its approver would decide it (its own pending state and plan taken into account).
+    /// </summary>
+    public async Task<ExitPreview?> PreviewAsync(long classId, long memberId, ExitKind kind = ExitKind.SelfExit,
+        IReadOnlyList<PlannedHandover>? plan = null, long? forRequestId = null, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var now = clock.GetUtcNow();
+        if (forRequestId is not null)
+            plan = await db.ExitRequests.Where(e => e.Id == forRequestId).SelectMany(e => e.Handover)
+                .Select(h => new PlannedHandover(h.DutyKind, h.DutyId, h.ToMemberId)).ToListAsync(ct);
+        var s = await ExitSnapshot.LoadAsync(db, classId, memberId, kind, now, plan, client: null, ignoringRequestId: forRequestId, ct);
+        if (s is null) return null;
+        var decision = ExitPolicyEngine.Evaluate(s.Input);
+
+        var days = RetentionRules.RetentionDays(s.Membership.Role, s.Member.IsEnterpriseAdmin, s.Class.Classification, s.Organisation.Policy);
+        var basis = s.Class.Classification == Classification.Classified ? "涉密班级 Classified class"
+            : s.Member.IsEnterpriseAdmin ? "企业管理员 Enterprise admin"
+            : s.Membership.Role == ClassRole.Student ? "学生/普通成员 Student or member" : "教师/管理员 Teacher or admin";
+        var successors = await (from ms in db.Memberships
+                                join m in db.Members on ms.MemberId equals m.Id
+                                where ms.ClassId == classId && ms.MemberId != memberId && ms.State == MembershipState.Active
+                                      && (ms.Role == ClassRole.Teacher || ms.Role == ClassRole.ClassAdmin || ms.Role == ClassRole.Owner)
+                                orderby ms.Role descending, m.DisplayName
+                                select new Successor(m.Id, m.DisplayName, ms.Role)).ToListAsync(ct);
+        var ownerName = await db.Members.Where(m => m.Id == s.Class.OwnerMemberId).Select(m => m.DisplayName).SingleAsync(ct);
+        var files = await db.PrivateFileTransfers.Where(f => f.RecipientMemberId == memberId && !f.Saved)
+            .GroupBy(_ => 1).Select(g => new { Count = g.Count(), Bytes = g.Sum(f => f.SizeBytes) }).SingleOrDefaultAsync(ct);
+
+        return new ExitPreview(classId, s.Class.Name, memberId, s.Member.DisplayName, s.Membership.Role, s.Membership.State, decision,
+            await db.ChatMessages.CountAsync(m => m.ClassId == classId && m.SenderMemberId == memberId, ct),
+            days, days is null ? null : now.AddDays(days.Value), basis,
+            await db.SharedDocuments.Where(d => d.ClassId == classId && d.CreatorMemberId == memberId && d.EditMode == DocumentEditMode.Editable).Select(d => d.Title).ToListAsync(ct),
+            s.Class.OwnerMemberId == memberId ? [] : await db.Polls.Where(p => p.ClassId == classId && p.OwnerMemberId == memberId).Select(p => p.Title).ToListAsync(ct),
+            ownerName,
+            await db.LiveReplays.Where(r => r.ClassId == classId && r.CreatorMemberId == memberId && r.Visibility == ReplayVisibility.Class).Select(r => r.Title).ToListAsync(ct),
+            s.Duties.Where(d => d.ResponsibleIsLeaver || d.CreatedByLeaver)
+                .Select(d => new DutyToHandOver(d.Kind, d.Id, d.Title, d.Kind == DutyKind.Assignment ? "作业批改 Grading" : "直播 Live stream")).ToList(),
+            successors,
+            await db.MessageReceipts.CountAsync(r => r.ClassId == classId && r.MemberId == memberId && r.RepliedAt == null, ct),
+            files?.Count ?? 0, files?.Bytes ?? 0,
+            await db.SignUpEntries.CountAsync(e => e.ClassId == classId && e.MemberId == memberId, ct),
+            await db.Announcements.CountAsync(a => a.ClassId == classId && a.AuthorMemberId == memberId, ct),
+            await db.HomeworkSubmissions.CountAsync(h => h.ClassId == classId && h.MemberId == memberId, ct),
+            s.Input.ChecklistItems, s.Input.ChecklistItemsCompleted);
+    }
+
+    /// <summary>A member leaves (from a client through the API, or started in the portal on their behalf).</summary>
+    public async Task<ExitCommandResult> RequestAsync(ExitCommand command, CancellationToken ct = default)
+    {
+        if (command.Kind is not (ExitKind.SelfExit or ExitKind.HrBatch))
+            throw new ArgumentException("Force-removals go through ForceRemoveAsync (step-up).", nameof(command));
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        return await ExecuteAsync(db, user, command, ct);
+    }
+
+    /// <summary>An enterprise admin removes a member, after re-entering their password; a security event.</summary>
+    public async Task<ExitCommandResult> ForceRemoveAsync(long classId, long memberId, string reason, string password, CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return Refusal(ErrorCatalogue.Forbidden);
+        await using var db = await tenantDb.CreateAsync(ct);
+        if (!await stepUp.VerifyAsync(user, password, "exit.force_removal", db, ct)) return Refusal(ErrorCatalogue.StepUpFailed);
+        if (string.IsNullOrWhiteSpace(reason)) return Refusal(ErrorCatalogue.RejectReasonRequired);
+        return await ExecuteAsync(db, user, new ExitCommand(classId, memberId, ExitKind.ForceRemoval, ExitChannel.Portal, VerificationMethod.Password,
+            Reason: reason.Trim()), ct);
+    }
+
+    private async Task<ExitCommandResult> ExecuteAsync(PortalDbContext db, PortalPrincipal user, ExitCommand command, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var actor = AuditActor.From(user);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var s = await ExitSnapshot.LoadAsync(db, command.ClassId, command.MemberId, command.Kind, now, command.Handover, command.Client, null, ct);
+        if (s is null) return ExitCommandResult.NotFound();
+
+        var decision = ExitPolicyEngine.Evaluate(s.Input);
+        if (decision.IsRefused)
+        {
+            // Nothing changes but the audit trail.
+            db.ChangeTracker.Clear();
+            AuditLog.Add(db, s.Organisation.Id, actor, now, "exit.refused", AuditOutcome.Refused, "Membership", s.Membership.Id.ToString(),
+                command.ClassId, command.MemberId, decision.PrimaryCode, securityEvent: decision.RaisesSecurityAlert,
+                details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(), codes = decision.Reasons.Select(r => r.Code), client = command.Client });
+            if (decision.RaisesSecurityAlert)
+                AuditLog.Add(db, s.Organisation.Id, actor, now, "security.key_class_exit_attempt", AuditOutcome.Refused, "Class", command.ClassId.ToString(),
+                    command.ClassId, command.MemberId, ErrorCatalogue.KeyClassResignationIncomplete, securityEvent: true);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return new ExitCommandResult(decision, null, null);
+        }
+
+        var request = new ExitRequest(s.Organisation.Id, command.ClassId, command.MemberId, s.Membership.Role, command.Kind, command.Channel,
+            command.Verification, user.MemberId, now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
+        foreach (var h in command.Handover ?? []) request.PlanHandover(h.Kind, h.DutyId, h.ToMemberId);
+        db.ExitRequests.Add(request);
+
+        if (command.Kind != ExitKind.SelfExit)
+        {
+            // A removal supersedes a pending self-exit of the same member.
+            foreach (var pending in await db.ExitRequests.Where(e => e.ClassId == command.ClassId && e.MemberId == command.MemberId
+                         && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct))
+                pending.Cancel(now, $"superseded by {command.Kind}");
+        }
+
+        if (decision.Outcome == ExitOutcome.NeedsApproval)
+        {
+            s.Membership.MarkExitPending();
+            await db.SaveChangesAsync(ct);
+            AuditLog.Add(db, s.Organisation.Id, actor, now, "exit.requested", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
+                command.ClassId, command.MemberId, details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(),
+                    verification = command.Verification.ToString(), role = s.Membership.Role.ToString(), handover = command.Handover });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return new ExitCommandResult(decision, request.Id, ExitRequestStatus.PendingApproval);
+        }
+
+        await db.SaveChangesAsync(ct);
+        var effects = await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+        var action = command.Kind switch { ExitKind.ForceRemoval => "exit.force_removed", ExitKind.HrBatch => "exit.hr_removed", _ => "exit.completed" };
+        AuditLog.Add(db, s.Organisation.Id, actor, now, action, AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(), command.ClassId,
+            command.MemberId, securityEvent: command.Kind == ExitKind.ForceRemoval,
+            details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(), verification = command.Verification.ToString(),
+                role = s.Membership.Role.ToString(), reason = command.Reason, reason_code = command.ReasonCode, silent = command.Silent, effects });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new ExitCommandResult(decision, request.Id, ExitRequestStatus.Completed);
+    }
+
+    public Task<DecisionResult> ApproveAsync(long requestId, int expectedVersion, CancellationToken ct = default) =>
+        DecideAsync(requestId, expectedVersion, approve: true, note: null, ct);
+
+    public Task<DecisionResult> RejectAsync(long requestId, int expectedVersion, string reason, CancellationToken ct = default) =>
+        string.IsNullOrWhiteSpace(reason)
+            ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.RejectReasonRequired))
+            : DecideAsync(requestId, expectedVersion, approve: false, note: reason.Trim(), ct);
+
+    /// <summary>
+    /// Approve or reject one pending request. The caller passes the version it showed the approver: if anyone decided in the
+    /// meantime, exactly one decision stands and this one reports 50401.
+    /// </summary>
+    private async Task<DecisionResult> DecideAsync(long requestId, int expectedVersion, bool approve, string? note, CancellationToken ct)
+    {
+        var user = await tenantDb.UserAsync();
+        var now = clock.GetUtcNow();
+        await using var db = await tenantDb.CreateAsync(ct);
+        try
+        {
+            // On SQLite this begins IMMEDIATE: a concurrent decider waits here and then sees the decision that stands.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var request = await db.ExitRequests.SingleOrDefaultAsync(e => e.Id == requestId, ct);
+            if (request is null) return DecisionResult.Fail(ErrorCatalogue.NotFound);
+            if (request.Status != ExitRequestStatus.PendingApproval || request.Version != expectedVersion)
+                return DecisionResult.Fail(ErrorCatalogue.RequestAlreadyDecided, request.Status.ToString());
+            if (user.MemberId == request.MemberId) return DecisionResult.Fail(ErrorCatalogue.SelfApproval);
+            if (!await MayDecideAsync(db, user, request.ClassId, ct)) return DecisionResult.Fail(ErrorCatalogue.Forbidden);
+            var actor = AuditActor.From(user);
+            var deciderId = user.MemberId ?? 0;
+
+            var membership = await db.Memberships.SingleAsync(m => m.ClassId == request.ClassId && m.MemberId == request.MemberId, ct);
+            if (!approve)
+            {
+                request.Reject(deciderId, now, note!);
+                if (membership.State == MembershipState.ExitPending) membership.ReturnToActive();
+                AuditLog.Add(db, request.OrganisationId, actor, now, "exit.rejected", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
+                    request.ClassId, request.MemberId, details: new { reason = note });
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                return DecisionResult.Ok(ExitRequestStatus.Rejected);
+            }
+
+            request.Approve(deciderId, now, note);
+            var plan = request.Handover.Select(h => new PlannedHandover(h.DutyKind, h.DutyId, h.ToMemberId)).ToList();
+            var s = await ExitSnapshot.LoadAsync(db, request.ClassId, request.MemberId, ExitKind.SelfExit, now, plan, null, request.Id, ct);
+            var decision = s is null ? null : ExitPolicyEngine.Evaluate(s.Input);
+            AuditLog.Add(db, request.OrganisationId, actor, now, "exit.approved", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
+                request.ClassId, request.MemberId);
+            if (s is null || decision!.IsRefused)
+            {
+                // Something changed since the request (a freeze began, a duty appeared): the exit fails with the blocking code.
+                var code = decision?.PrimaryCode ?? ErrorCatalogue.NotActiveMember;
+                request.Fail(code, now, "re-evaluated at approval");
+                if (membership.State == MembershipState.ExitPending) membership.ReturnToActive();
+                AuditLog.Add(db, request.OrganisationId, actor, now, "exit.failed", AuditOutcome.Failed, "ExitRequest", request.Id.ToString(),
+                    request.ClassId, request.MemberId, code, details: new { codes = decision?.Reasons.Select(r => r.Code) });
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                return new DecisionResult(false, code, ExitRequestStatus.Failed);
+            }
+            var effects = await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+            AuditLog.Add(db, request.OrganisationId, actor, now, "exit.completed", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
+                request.ClassId, request.MemberId, details: new { approved_by = deciderId, effects });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return DecisionResult.Ok(ExitRequestStatus.Completed);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return DecisionResult.Fail(ErrorCatalogue.RequestAlreadyDecided);
+        }
+    }
+
+    /// <summary>Enterprise admins decide any request; school staff those of classes where they own, administer or teach.</summary>
+    private static async Task<bool> MayDecideAsync(PortalDbContext db, PortalPrincipal user, long classId, CancellationToken ct)
+    {
+        if (user.IsInRole(PortalRoles.EnterpriseAdmin)) return true;
+        if (!user.IsInRole(PortalRoles.SchoolStaff) || user.MemberId is null) return false;
+        return await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == user.MemberId && m.State == MembershipState.Active
+            && (m.Role == ClassRole.Owner || m.Role == ClassRole.ClassAdmin || m.Role == ClassRole.Teacher), ct);
+    }
+
+    private static ExitCommandResult Refusal(int code) =>
+        new(new ExitDecision(ExitOutcome.Refused, [new BlockingReason(code)], false), null, null);
+}

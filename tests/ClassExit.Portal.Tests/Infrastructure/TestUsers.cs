@@ -1,0 +1,46 @@
+using System.Security.Claims;
+using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClassExit.Portal.Tests.Infrastructure;
+
+/// <summary>A fixed signed-in user, for calling feature services directly as that user.</summary>
+public sealed class FixedCurrentUser(ClaimsPrincipal principal) : ICurrentUser
+{
+    public Task<PortalPrincipal> GetAsync() => Task.FromResult(PortalPrincipal.From(principal)!);
+
+    public static FixedCurrentUser Of(long organisationId, long? memberId, string? userId, params string[] roles)
+    {
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, userId ?? "test-user"),
+            new(PortalClaims.OrganisationId, organisationId.ToString()),
+            new(PortalClaims.DisplayName, "Test User"),
+        };
+        if (memberId is not null) claims.Add(new Claim(PortalClaims.MemberId, memberId.Value.ToString()));
+        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        return new FixedCurrentUser(new ClaimsPrincipal(new ClaimsIdentity(claims, "Test")));
+    }
+}
+
+public static class PortalServices
+{
+    /// <summary>Feature services acting as the demo user <paramref name="email"/> (roles and member read from the database).</summary>
+    public static async Task<(ExitService Exits, ExitQueries Queries, IServiceScope Scope)> AsUserAsync(this PortalFactory factory, string email)
+    {
+        await using var db = factory.SystemDb();
+        var user = await db.Users.SingleAsync(u => u.Email == email);
+        var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name!).ToArrayAsync();
+        var current = FixedCurrentUser.Of(user.OrganisationId, user.MemberId, user.Id, roles);
+        var scope = factory.Services.CreateScope();
+        var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
+        var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var stepUp = new StepUpVerifier(scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>(), clock);
+        return (new ExitService(tenantDb, clock, stepUp), new ExitQueries(tenantDb, clock), scope);
+    }
+}
