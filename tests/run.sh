@@ -41,8 +41,8 @@ run ClassExit.Portal.Domain.Tests
 run ClassExit.Portal.Tests
 run ClassExit.Portal.BrowserTests
 
-passed=$(grep -hE "^\s+Passed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -hE "^\s+Failed:\s*[0-9]+" "$results"/*.log | awk '{s+=$2} END {print s+0}')
+passed=$(awk '/^[[:space:]]+Passed:[[:space:]]*[0-9]+/ {s+=$2} END {print s+0}' "$results"/*.log)
+failed=$(awk '/^[[:space:]]+Failed:[[:space:]]*[0-9]+/ {s+=$2} END {print s+0}' "$results"/*.log)
 echo "==> Finished in $(( $(date +%s) - started )) s"
 echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
