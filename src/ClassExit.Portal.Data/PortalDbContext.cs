@@ -3,6 +3,7 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Bulk;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Devices;
@@ -71,6 +72,11 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<OwnershipTransfer> OwnershipTransfers => Set<OwnershipTransfer>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<BatchExit> BatchExits => Set<BatchExit>();
+    public DbSet<BatchExitItem> BatchExitItems => Set<BatchExitItem>();
+    public DbSet<QuotaUsage> QuotaUsages => Set<QuotaUsage>();
+    public DbSet<QuotaIncreaseRequest> QuotaIncreaseRequests => Set<QuotaIncreaseRequest>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -1,4 +1,7 @@
+using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.ReasonCodes;
+using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
 using ClassExit.Portal.Features.Dashboard;
 using ClassExit.Portal.Features.ExitRequests;
@@ -21,6 +24,12 @@ public static class PortalFeatures
         services.AddScoped<ExitService>();
         services.AddScoped<ExitQueries>();
         services.AddTransient<ExitEscalationJob>();
+        services.AddScoped<QuotaService>();
+        services.AddScoped<BatchExitService>();
+        services.AddScoped<BatchQueries>();
+        services.AddScoped<QuotaRequestsService>();
+        services.AddScoped<ApiKeysService>();
+        services.AddScoped<ReasonCodesService>();
         return services;
     }
 }

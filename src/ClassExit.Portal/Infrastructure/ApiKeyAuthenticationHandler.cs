@@ -33,8 +33,11 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
         if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
 
         var now = clock.GetUtcNow();
-        // Last-used time for the key list; a bookkeeping write, not a state change worth an audit entry.
-        await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
+        // Last-used time for the key list, at minute precision so that busy integrations do not write on every call.
+        // A bookkeeping write, not a state change worth an audit entry.
+        var staleBefore = now.AddMinutes(-1);
+        await db.ApiKeys.Where(k => k.Id == key.Id && (k.LastUsedAt == null || k.LastUsedAt < staleBefore))
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
 
         var identity = new ClaimsIdentity(
         [

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Organisation;
@@ -37,6 +38,7 @@ public static class PortalApi
         api.MapMeApi();
         api.MapClassesApi();
         api.MapExitRequestsApi();
+        api.MapBulkExitApi();
     }
 
     /// <summary>

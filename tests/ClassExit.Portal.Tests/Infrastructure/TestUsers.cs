@@ -30,6 +30,18 @@ public sealed class FixedCurrentUser(ClaimsPrincipal principal) : ICurrentUser
 
 public static class PortalServices
 {
+    /// <summary>Any feature service acting as the demo user <paramref name="email"/>; dispose the scope after.</summary>
+    public static async Task<(T Service, IServiceScope Scope)> ServiceAsAsync<T>(this PortalFactory factory, string email) where T : notnull
+    {
+        await using var db = factory.SystemDb();
+        var user = await db.Users.SingleAsync(u => u.Email == email);
+        var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name!).ToArrayAsync();
+        var current = FixedCurrentUser.Of(user.OrganisationId, user.MemberId, user.Id, roles);
+        var scope = factory.Services.CreateScope();
+        var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
+        return (ActivatorUtilities.CreateInstance<T>(scope.ServiceProvider, tenantDb), scope);
+    }
+
     /// <summary>Feature services acting as the demo user <paramref name="email"/> (roles and member read from the database).</summary>
     public static async Task<(ExitService Exits, ExitQueries Queries, IServiceScope Scope)> AsUserAsync(this PortalFactory factory, string email)
     {

@@ -16,7 +16,8 @@ public sealed record ExitCommand(
     ClientRequestInfo? Client = null,
     string? Reason = null,
     string? ReasonCode = null,
-    bool Silent = false);
+    bool Silent = false,
+    long? OperatorMemberId = null);
 
 /// <summary>Headers of a client exit (X-Client-Version, X-Device-Id, X-Device-Time).</summary>
 public sealed record ClientRequestInfo(string ClientVersion, string DeviceId, DateTimeOffset DeviceTime);

@@ -66,6 +66,14 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             s.Input.ChecklistItems, s.Input.ChecklistItemsCompleted);
     }
 
+    /// <summary>The decision alone (dry runs): no consequences computed, nothing changed. Null when class or membership is unknown.</summary>
+    public async Task<ExitDecision?> EvaluateAsync(long classId, long memberId, ExitKind kind, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var s = await ExitSnapshot.LoadAsync(db, classId, memberId, kind, clock.GetUtcNow(), null, null, null, ct);
+        return s is null ? null : ExitPolicyEngine.Evaluate(s.Input);
+    }
+
     /// <summary>A member leaves (from a client through the API, or started in the portal on their behalf).</summary>
     public async Task<ExitCommandResult> RequestAsync(ExitCommand command, CancellationToken ct = default)
     {
@@ -113,7 +121,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
 
         var request = new ExitRequest(s.Organisation.Id, command.ClassId, command.MemberId, s.Membership.Role, command.Kind, command.Channel,
-            command.Verification, user.MemberId, now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
+            command.Verification, command.OperatorMemberId ?? user.MemberId, now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
         foreach (var h in command.Handover ?? []) request.PlanHandover(h.Kind, h.DutyId, h.ToMemberId);
         db.ExitRequests.Add(request);
 

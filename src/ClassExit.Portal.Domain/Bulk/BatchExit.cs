@@ -1,0 +1,101 @@
+namespace ClassExit.Portal.Domain.Bulk;
+
+public enum BatchStatus
+{
+    Running = 0,
+    Completed = 1,
+    /// <summary>The process stopped mid-batch; items already done stand (each item is all-or-nothing on its own).</summary>
+    Interrupted = 2,
+}
+
+public enum BatchItemStatus
+{
+    Completed = 0,
+    Skipped = 1,
+    Refused = 2,
+}
+
+/// <summary>One HR bulk-exit call and its progress; its items are the per (class, member) outcomes.</summary>
+public sealed class BatchExit : ITenantOwned
+{
+    private BatchExit() { }
+
+    public BatchExit(long organisationId, long operatorMemberId, long? apiKeyId, string reasonCode, bool silent, bool dryRun,
+        int classCount, int memberCount, DateTimeOffset startedAt, string? idempotencyKey)
+    {
+        OrganisationId = organisationId;
+        OperatorMemberId = operatorMemberId;
+        ApiKeyId = apiKeyId;
+        ReasonCode = reasonCode;
+        Silent = silent;
+        DryRun = dryRun;
+        ClassCount = classCount;
+        MemberCount = memberCount;
+        ItemCount = classCount * memberCount;
+        StartedAt = startedAt;
+        IdempotencyKey = idempotencyKey;
+    }
+
+    public long Id { get; private set; }
+    public long OrganisationId { get; private set; }
+    public long OperatorMemberId { get; private set; }
+    public long? ApiKeyId { get; private set; }
+    public string ReasonCode { get; private set; } = "";
+    public bool Silent { get; private set; }
+    public bool DryRun { get; private set; }
+    public int ClassCount { get; private set; }
+    public int MemberCount { get; private set; }
+    /// <summary>Pairs to evaluate: classes × members.</summary>
+    public int ItemCount { get; private set; }
+    public int Processed { get; private set; }
+    public int Completed { get; private set; }
+    public int Skipped { get; private set; }
+    public int Refused { get; private set; }
+    public BatchStatus Status { get; private set; }
+    public DateTimeOffset StartedAt { get; private set; }
+    public DateTimeOffset? FinishedAt { get; private set; }
+    public string? IdempotencyKey { get; private set; }
+
+    public void Count(BatchItemStatus status)
+    {
+        Processed++;
+        switch (status)
+        {
+            case BatchItemStatus.Completed: Completed++; break;
+            case BatchItemStatus.Skipped: Skipped++; break;
+            default: Refused++; break;
+        }
+    }
+
+    public void Finish(DateTimeOffset now)
+    {
+        Status = BatchStatus.Completed;
+        FinishedAt = now;
+    }
+}
+
+/// <summary>The outcome for one class and one member of a batch.</summary>
+public sealed class BatchExitItem : ITenantOwned
+{
+    private BatchExitItem() { }
+
+    public BatchExitItem(long organisationId, long batchExitId, long classId, long memberId, BatchItemStatus status, int? code, long? exitRequestId)
+    {
+        OrganisationId = organisationId;
+        BatchExitId = batchExitId;
+        ClassId = classId;
+        MemberId = memberId;
+        Status = status;
+        Code = code;
+        ExitRequestId = exitRequestId;
+    }
+
+    public long Id { get; private set; }
+    public long OrganisationId { get; private set; }
+    public long BatchExitId { get; private set; }
+    public long ClassId { get; private set; }
+    public long MemberId { get; private set; }
+    public BatchItemStatus Status { get; private set; }
+    public int? Code { get; private set; }
+    public long? ExitRequestId { get; private set; }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.BulkExits;
+
+public sealed record QuotaResponse(int Limit, int Used, int Remaining, DateTimeOffset ResetsAt);
+
+public sealed record ReasonCodeItem(string Code, string Label);
+
+public sealed record ReasonCodesResponse(IReadOnlyList<ReasonCodeItem> Items);
+
+/// <summary><c>POST /api/v1/exits/batch</c>, <c>GET /api/v1/quota</c>, <c>GET /api/v1/reason-codes</c> (api.md).</summary>
+public static class BulkExitApi
+{
+    public static RouteGroupBuilder MapBulkExitApi(this RouteGroupBuilder api)
+    {
+        api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit");
+        api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota");
+        api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes");
+        return api;
+    }
+
+    public static async Task<IResult> PostBatch(HttpContext http, BatchExitService batches, [FromBody] BatchRequest? body,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CancellationToken ct)
+    {
+        var outcome = await batches.RunAsync(body, idempotencyKey, ct);
+        // Every batch response carries the rate-limit headers, refusals and replays included.
+        http.Response.Headers["X-RateLimit-Limit"] = outcome.Quota.Limit.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-RateLimit-Remaining"] = outcome.Quota.Remaining.ToString(CultureInfo.InvariantCulture);
+        if (outcome.RetryAfterSeconds is { } retry) http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+
+        if (outcome.IsReplay)
+        {
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+            return Results.Content(outcome.StoredJson, "application/json", System.Text.Encoding.UTF8, outcome.HttpStatus);
+        }
+        if (outcome.Code is { } code)
+            return ApiProblems.Problem(http, code, outcome.Detail);
+        return TypedResults.Ok(outcome.Response);
+    }
+
+    public static async Task<Ok<QuotaResponse>> GetQuota(QuotaService quota, CancellationToken ct)
+    {
+        var q = await quota.GetAsync(ct);
+        return TypedResults.Ok(new QuotaResponse(q.Limit, q.Used, q.Remaining, q.ResetsAt));
+    }
+
+    public static async Task<Ok<ReasonCodesResponse>> GetReasonCodes(TenantDb tenantDb, CancellationToken ct)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var items = await db.ReasonCodes.AsNoTracking().Where(r => r.Active).OrderBy(r => r.Code)
+            .Select(r => new ReasonCodeItem(r.Code, r.Label)).ToListAsync(ct);
+        return TypedResults.Ok(new ReasonCodesResponse(items));
+    }
+}

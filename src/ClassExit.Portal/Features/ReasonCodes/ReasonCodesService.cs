@@ -1,0 +1,49 @@
+using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Organisations;
+using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.ReasonCodes;
+
+public sealed record ReasonCodeRow(long Id, string Code, string Label, bool Active);
+
+/// <summary>The organisation's 6-digit exit reason codes: list, add, retire. Audited.</summary>
+public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<ReasonCodeRow>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        return await db.ReasonCodes.AsNoTracking().OrderByDescending(r => r.Active).ThenBy(r => r.Code)
+            .Select(r => new ReasonCodeRow(r.Id, r.Code, r.Label, r.Active)).ToListAsync(ct);
+    }
+
+    /// <summary>Adds a code; returns a bilingual message when it is refused.</summary>
+    public async Task<string?> AddAsync(string code, string label, CancellationToken ct = default)
+    {
+        code = code.Trim();
+        if (!ReasonCode.IsWellFormed(code)) return "编码必须是6位数字。The code must be exactly 6 digits.";
+        if (string.IsNullOrWhiteSpace(label) || label.Length > 200) return "请填写说明（最多200字）。Enter a label (at most 200 characters).";
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        if (await db.ReasonCodes.AnyAsync(r => r.Code == code, ct)) return "该编码已存在。The code exists already.";
+        var now = clock.GetUtcNow();
+        var reason = new ReasonCode(user.OrganisationId, code, label.Trim());
+        db.ReasonCodes.Add(reason);
+        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "reason_code.added", AuditOutcome.Succeeded, "ReasonCode", code,
+            details: new { code, label });
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    public async Task RetireAsync(long id, CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var reason = await db.ReasonCodes.SingleOrDefaultAsync(r => r.Id == id && r.Active, ct);
+        if (reason is null) return;
+        reason.Retire();
+        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "reason_code.retired", AuditOutcome.Succeeded, "ReasonCode", reason.Code);
+        await db.SaveChangesAsync(ct);
+    }
+}
