@@ -39,6 +39,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>Waits until the Blazor circuit has taken over the prerendered page (see MainLayout's circuit-state marker).</summary>
+    public static Task WaitForInteractiveAsync(IPage page) =>
+        page.Locator("#circuit-state[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();

@@ -34,6 +34,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         new("admin@school.demo", "Enterprise admin", SchoolName),
         new("hr@school.demo", "HR operator", SchoolName),
         new("teacher@school.demo", "School staff (owns classes)", SchoolName),
+        new("teacher2@school.demo", "School staff (teaches in teacher@'s classes)", SchoolName),
         new("auditor@school.demo", "Auditor", SchoolName),
         new("admin@finance.demo", "Enterprise admin", FinanceName),
         new("hr@finance.demo", "HR operator", FinanceName),
@@ -71,6 +72,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         var admin = await AddSignInMemberAsync(org, "admin@school.demo", "管理员 周敏", OrgRole.EnterpriseAdmin, [PortalRoles.EnterpriseAdmin], ct);
         var hr = await AddSignInMemberAsync(org, "hr@school.demo", "人事 何静", OrgRole.Staff, [PortalRoles.HrOperator], ct, hrPermission: true);
         var teacher = await AddSignInMemberAsync(org, "teacher@school.demo", "王老师 王建华", OrgRole.Staff, [PortalRoles.SchoolStaff], ct);
+        var teacher2 = await AddSignInMemberAsync(org, "teacher2@school.demo", "李老师 李明", OrgRole.Staff, [PortalRoles.SchoolStaff], ct);
         await AddSignInMemberAsync(org, "auditor@school.demo", "审计 陈洁", OrgRole.Staff, [PortalRoles.Auditor], ct);
         await AddSignInMemberAsync(org, "operator@platform.demo", "平台运营 林涛", OrgRole.Staff, [PortalRoles.PlatformOperator], ct);
 
@@ -94,8 +96,9 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         specs[0] = specs[0] with { Owner = teacher };
         specs[1] = specs[1] with { Owner = teacher };
         specs[36] = specs[36] with { Owner = teacher };
-        await SeedClassesAsync(org, specs, people, now, teacherAccount: teacher, adminAccount: admin, ct);
+        await SeedClassesAsync(org, specs, people, now, teacherAccount: teacher, adminAccount: admin, ct, secondTeacher: teacher2);
         await SeedPendingExitsAsync(org, now, ct);
+        await MarkOwnerResigningAsync(org, "数学建模兴趣班", ct);
 
         SeedReasonCodes(org, [("100001", "学期调班 Term class change"), ("100002", "转学 Transfer to another school"),
             ("100003", "毕业离校 Graduation"), ("200001", "部门重组 Department re-organisation"), ("200002", "实习期满 Internship ended")]);
@@ -129,6 +132,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         ]);
         await SeedClassesAsync(org, specs, people, now, teacherAccount: null, adminAccount: admin, ct);
         await SeedPendingExitsAsync(org, now, ct);
+        await MarkOwnerResigningAsync(org, "领导力发展 1班", ct);
 
         SeedReasonCodes(org, [("300001", "岗位调整 Role change"), ("300002", "实习期满 Internship ended"), ("300003", "离职 Resignation"),
             ("300004", "部门重组 Department re-organisation")]);
@@ -174,6 +178,15 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>An owner who is resigning: the class shows in the "At risk" list.</summary>
+    private async Task MarkOwnerResigningAsync(Organisation org, string className, CancellationToken ct)
+    {
+        var ownerId = await db.Classes.Where(c => c.OrganisationId == org.Id && c.Name == className).Select(c => c.OwnerMemberId).SingleAsync(ct);
+        var owner = await db.Members.SingleAsync(m => m.Id == ownerId, ct);
+        owner.SetResignation(ResignationState.InProgress);
+        await db.SaveChangesAsync(ct);
+    }
+
     private DateOnly NormalTermEnd(DateOnly today) => today.AddDays(45 + _random.Next(90));
 
     private void SeedReasonCodes(Organisation org, (string Code, string Label)[] codes)
@@ -189,7 +202,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     private async Task<People> SeedPeopleAsync(Organisation org, string prefix, int staffCount, DateTimeOffset now, CancellationToken ct)
     {
         // Sign-in members are added separately; together they make MembersPerOrganisation.
-        var total = MembersPerOrganisation - (prefix == "S" ? 5 : 2);
+        var total = MembersPerOrganisation - (prefix == "S" ? 6 : 2);
         string[] departments = org.Kind == OrganisationKind.Education
             ? ["高一年级组", "高二年级组", "高三年级组", "教务处", "学生处"]
             : ["零售银行部", "公司金融部", "风险管理部", "合规部", "运营中心", "信息科技部"];
@@ -265,7 +278,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     }
 
     private async Task SeedClassesAsync(Organisation org, List<ClassSpec> specs, People people, DateTimeOffset now,
-        Member? teacherAccount, Member adminAccount, CancellationToken ct)
+        Member? teacherAccount, Member adminAccount, CancellationToken ct, Member? secondTeacher = null)
     {
         var classes = new List<(ClassGroup Class, ClassSpec Spec)>();
         for (var i = 0; i < specs.Count; i++)
@@ -289,6 +302,8 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             if (teacherAccount is not null && owner.Id != teacherAccount.Id && classIndex is 2 or 3 or 5)
                 roster.Add((teacherAccount, ClassRole.Teacher));
             if (classIndex == 4) roster.Add((adminAccount, ClassRole.Teacher));
+            // The second demo teacher teaches in every class of the first one, so that a transfer can be proposed and accepted.
+            if (secondTeacher is not null && teacherAccount is not null && owner.Id == teacherAccount.Id) roster.Add((secondTeacher, ClassRole.Teacher));
             var studentCount = 25 + _random.Next(21);
             // Learners cycle through classes so that almost everyone is in at least one.
             for (var s = 0; s < studentCount; s++)
@@ -335,7 +350,8 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
 
         var ended = new LiveStream(org.Id, c.Id, teachers[0].Id, "直播课：知识点串讲", now.AddDays(-10), LiveStreamStatus.Ended);
         var scheduled = new LiveStream(org.Id, c.Id, t2.Id, "直播答疑", now.AddDays(3 + _random.Next(10)));
-        db.LiveStreams.AddRange(ended, scheduled);
+        var meeting = new LiveStream(org.Id, c.Id, teachers[0].Id, "班会 Class meeting", now.AddDays(5 + _random.Next(20)));
+        db.LiveStreams.AddRange(ended, scheduled, meeting);
         db.LiveReplays.Add(new LiveReplay(org.Id, c.Id, teachers[0].Id, "回放：知识点串讲"));
 
         db.Announcements.Add(new Announcement(org.Id, c.Id, teachers[0].Id, "本周安排 Weekly plan", now.AddDays(-7)));

@@ -60,10 +60,13 @@ public sealed class Membership : ITenantOwned
         Version++;
     }
 
-    public void Leave(DateTimeOffset now, bool forced)
+    /// <param name="now">When the member left.</param>
+    /// <param name="forced">Removed by an admin or HR rather than leaving.</param>
+    /// <param name="classDissolving">The class is being dissolved: the owner leaves with everyone else.</param>
+    public void Leave(DateTimeOffset now, bool forced, bool classDissolving = false)
     {
         if (!IsCurrent) throw new InvalidOperationException($"Membership {Id}: cannot leave from state {State}.");
-        if (Role == ClassRole.Owner && !forced)
+        if (Role == ClassRole.Owner && !classDissolving)
             throw new InvalidOperationException("The owner cannot leave; transfer ownership or dissolve the class first.");
         State = forced ? MembershipState.Removed : MembershipState.Left;
         LeftAt = now;

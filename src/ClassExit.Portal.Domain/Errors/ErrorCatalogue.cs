@@ -44,6 +44,12 @@ public static class ErrorCatalogue
     public const int StepUpFailed = 50404;
     public const int AdminCannotSelfExit = 50405;
     public const int InternalError = 50000;
+    public const int TransferTargetNotEligible = 50501;
+    public const int TransferAlreadyPending = 50502;
+    public const int TransferExpired = 50503;
+    public const int TransferNotAllowed = 50504;
+    public const int TransferNotPending = 50505;
+    public const int TransferNotAddressedToYou = 50506;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -103,6 +109,18 @@ public static class ErrorCatalogue
             "重新输入您的登录密码。", "Enter your sign-in password again."),
         new(InternalError, 500, "服务器内部错误，操作未执行。", "An internal error occurred; nothing was changed.",
             "稍后重试；如持续发生，请将 trace_id 提供给管理员。", "Retry later; if it persists, give the trace_id to an administrator."),
+        new(TransferTargetNotEligible, 409, "新创建者必须是本班的在班教师或班级管理员。", "The new owner must be an active teacher or class admin of the class.",
+            "先将其设为本班教师或班级管理员，再发起转让。", "Make them a teacher or class admin of the class first, then propose again."),
+        new(TransferAlreadyPending, 409, "该班级已有待处理的所有权转让。", "The class already has a pending ownership transfer.",
+            "等待对方处理，或先取消现有转让。", "Wait for the answer, or cancel the pending transfer first."),
+        new(TransferExpired, 409, "该转让已过期。", "The transfer has expired.",
+            "请创建者重新发起转让。", "Ask the owner to propose the transfer again."),
+        new(TransferNotAllowed, 403, "只有班级创建者或企业管理员可以转让或解散班级。", "Only the class owner or an enterprise admin may transfer or dissolve the class.",
+            "请联系班级创建者或企业管理员。", "Ask the class owner or an enterprise admin."),
+        new(TransferNotPending, 409, "该转让已被处理。", "The transfer was already decided.",
+            "刷新页面查看最终结果。", "Refresh to see the outcome that stands."),
+        new(TransferNotAddressedToYou, 403, "该转让不是发给您的。", "The transfer is not addressed to you.",
+            "只有被提名的新创建者可以接受或拒绝。", "Only the proposed new owner can accept or decline it."),
         new(AdminCannotSelfExit, 409, "企业管理员不能自行退出班级。", "An enterprise admin cannot leave a class on their own.",
             "由另一位企业管理员强制移除或转让所有权。", "Have another enterprise admin force-remove you or transfer ownership."),
     }.ToFrozenDictionary(d => d.Code);

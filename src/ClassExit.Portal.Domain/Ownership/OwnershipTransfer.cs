@@ -48,6 +48,26 @@ public sealed class OwnershipTransfer : ITenantOwned
 
     public bool IsPending => Status == TransferStatus.Pending;
 
+    /// <summary>The duties chosen to go with the class.</summary>
+    public IReadOnlyList<(Content.DutyKind Kind, long Id)> Duties => ParseDuties(DutySelection);
+
+    public static string? FormatDuties(IEnumerable<(Content.DutyKind Kind, long Id)> duties)
+    {
+        var text = string.Join(",", duties.Select(d => $"{d.Kind}:{d.Id}"));
+        return text.Length == 0 ? null : text;
+    }
+
+    public static IReadOnlyList<(Content.DutyKind Kind, long Id)> ParseDuties(string? selection) =>
+        string.IsNullOrWhiteSpace(selection)
+            ? []
+            : selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(part => part.Split(':'))
+                .Where(p => p.Length == 2 && Enum.TryParse<Content.DutyKind>(p[0], out _) && long.TryParse(p[1], out _))
+                .Select(p => (Enum.Parse<Content.DutyKind>(p[0]), long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)))
+                .ToList();
+
+    public bool IsExpiredAt(DateTimeOffset now) => Status == TransferStatus.Pending && now >= ExpiresAt;
+
     public void Accept(DateTimeOffset now) => Decide(TransferStatus.Accepted, now);
     public void Decline(DateTimeOffset now) => Decide(TransferStatus.Declined, now);
     public void Cancel(DateTimeOffset now) => Decide(TransferStatus.Cancelled, now);

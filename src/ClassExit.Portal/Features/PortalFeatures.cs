@@ -1,5 +1,6 @@
 using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
@@ -30,6 +31,10 @@ public static class PortalFeatures
         services.AddScoped<QuotaRequestsService>();
         services.AddScoped<ApiKeysService>();
         services.AddScoped<ReasonCodesService>();
+        services.AddOptions<OwnershipOptions>().BindConfiguration(OwnershipOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<OwnershipService>();
+        services.AddScoped<DissolutionService>();
+        services.AddTransient<TransferExpiryJob>();
         return services;
     }
 }

@@ -75,6 +75,9 @@ public static class PortalJobs
         var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
         jobs.AddOrUpdate<Features.ExitRequests.ExitEscalationJob>(Features.ExitRequests.ExitEscalationJob.JobId, j => j.RunAsync(CancellationToken.None),
             options.EscalationCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        var ownership = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Ownership.OwnershipOptions>>().Value;
+        jobs.AddOrUpdate<Features.Ownership.TransferExpiryJob>(Features.Ownership.TransferExpiryJob.JobId, j => j.RunAsync(CancellationToken.None),
+            ownership.ExpiryCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
     }
 
     public static IEndpointConventionBuilder MapPortalJobsDashboard(this IEndpointRouteBuilder endpoints) =>

@@ -14,6 +14,8 @@ public class ClassesBrowserTests(BrowserFixture fixture)
             await Assertions.Expect(page.GetByTestId("org-name")).ToContainTextAsync("Demo School");
 
             await page.GotoAsync("/classes");
+
+            await BrowserFixture.WaitForInteractiveAsync(page);
             var grid = page.GetByTestId("classes-grid");
             // ServerData runs only once the circuit is up (the prerendered grid shows "no records"): wait for real rows.
             await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
@@ -53,6 +55,7 @@ public class ClassesBrowserTests(BrowserFixture fixture)
         try
         {
             await page.GotoAsync("/classes");
+            await BrowserFixture.WaitForInteractiveAsync(page);
             var grid = page.GetByTestId("classes-grid");
             await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
             await Assertions.Expect(grid).ToContainTextAsync("销售培训班");

@@ -29,6 +29,7 @@ public class ExitsBrowserTests(BrowserFixture fixture)
     public async Task Admin_ApprovesTeacherExitFromTheQueue_DutiesHandedOver() => await RunAsync("admin@school.demo", "approve", async page =>
     {
         await page.GotoAsync("/approvals");
+        await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("approval-grid");
         var teacherRow = grid.Locator("tbody tr", new() { HasText = "教师 Teacher" }).First;
         await Assertions.Expect(teacherRow).ToBeVisibleAsync();
@@ -46,6 +47,7 @@ public class ExitsBrowserTests(BrowserFixture fixture)
 
         // Back in the queue, the teacher's request is gone.
         await page.GotoAsync("/approvals");
+        await BrowserFixture.WaitForInteractiveAsync(page);
         await Assertions.Expect(grid.Locator("tbody tr").First).ToBeVisibleAsync();
         await Assertions.Expect(grid.Locator("tbody tr", new() { HasText = "教师 Teacher" })).ToHaveCountAsync(0);
     });
@@ -54,6 +56,7 @@ public class ExitsBrowserTests(BrowserFixture fixture)
     public async Task Teacher_StartsStudentExitWithPreview_StudentLeavesAtOnce() => await RunAsync("teacher@school.demo", "student-exit", async page =>
     {
         await page.GotoAsync("/classes");
+        await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("classes-grid");
         await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
         await grid.Locator("tbody tr", new() { HasText = "高一(2)班" }).First.ClickAsync();
@@ -80,6 +83,7 @@ public class ExitsBrowserTests(BrowserFixture fixture)
     public async Task Teacher_OwnerCannotLeave_PreviewShows50101() => await RunAsync("teacher@school.demo", "owner-exit", async page =>
     {
         await page.GotoAsync("/classes");
+        await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("classes-grid");
         await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
         await grid.Locator("tbody tr", new() { HasText = "高一(1)班" }).First.ClickAsync();

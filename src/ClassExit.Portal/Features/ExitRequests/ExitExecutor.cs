@@ -25,7 +25,7 @@ internal static class ExitExecutor
         var classId = s.Class.Id;
         var memberId = s.Member.Id;
 
-        s.Membership.Leave(now, forced);
+        s.Membership.Leave(now, forced, classDissolving: request.Kind == ExitKind.Dissolution);
         var version = s.Member.BumpMembershipVersion(now);
         request.Complete(now);
         if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, classId, memberId, request.Id, now));

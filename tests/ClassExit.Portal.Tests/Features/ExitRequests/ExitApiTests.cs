@@ -144,7 +144,7 @@ public class ExitApiTests(PortalFactory factory)
         long resigning;
         await using (var db = factory.SystemDb())
             resigning = await (from ms in db.Memberships join m in db.Members on ms.MemberId equals m.Id
-                               where ms.ClassId == key.ClassId && m.Resignation == Domain.Members.ResignationState.InProgress select m.Id).FirstAsync();
+                               where ms.ClassId == key.ClassId && ms.Role == ClassRole.Student && m.Resignation == Domain.Members.ResignationState.InProgress select m.Id).FirstAsync();
         var r3 = await api.SendAsync(Exit(key.ClassId, new { member_id = resigning, channel = "pc", verification = "sms" }));
         Assert.Equal(50203, (await r3.JsonAsync()).GetProperty("code").GetInt32());
         await using var check = factory.SystemDb();
