@@ -1138,7 +1138,93 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.HasIndex("OrganisationId", "MemberId");
 
+                    b.HasIndex("IsStale", "NetworkClass", "MemberId");
+
                     b.ToTable("Devices");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.DeviceSyncSample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcknowledgedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("NetworkClass")
+                        .HasColumnType("int");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SyncMilliseconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("WasStale")
+                        .HasColumnType("bit");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId", "Version");
+
+                    b.HasIndex("OrganisationId", "AcknowledgedAt");
+
+                    b.ToTable("DeviceSyncSamples");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long?>("ClassId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Version")
+                        .IsUnique();
+
+                    b.HasIndex("OrganisationId", "ChangedAt");
+
+                    b.ToTable("MembershipChanges");
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Exits.ExitNotification", b =>
@@ -1841,6 +1927,15 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Devices.Device", b =>
+                {
+                    b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
                 {
                     b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
                         .WithMany()

@@ -1086,7 +1086,89 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
 
                     b.HasIndex("OrganisationId", "MemberId");
 
+                    b.HasIndex("IsStale", "NetworkClass", "MemberId");
+
                     b.ToTable("Devices");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.DeviceSyncSample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AcknowledgedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("NetworkClass")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SyncMilliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("WasStale")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId", "Version");
+
+                    b.HasIndex("OrganisationId", "AcknowledgedAt");
+
+                    b.ToTable("DeviceSyncSamples");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ClassId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Version")
+                        .IsUnique();
+
+                    b.HasIndex("OrganisationId", "ChangedAt");
+
+                    b.ToTable("MembershipChanges");
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Exits.ExitNotification", b =>
@@ -1770,6 +1852,15 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Devices.Device", b =>
+                {
+                    b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
                 {
                     b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
                         .WithMany()

@@ -32,6 +32,8 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         b.Ignore(d => d.IsMobile);
         b.HasIndex(d => new { d.OrganisationId, d.MemberId });
         b.HasIndex(d => new { d.OrganisationId, d.IsStale });
+        // The sync check scans non-stale devices by network class.
+        b.HasIndex(d => new { d.IsStale, d.NetworkClass, d.MemberId });
         b.HasOne<Member>().WithMany().HasForeignKey(d => d.MemberId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -99,6 +99,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await SeedClassesAsync(org, specs, people, now, teacherAccount: teacher, adminAccount: admin, ct, secondTeacher: teacher2);
         await SeedPendingExitsAsync(org, now, ct);
         await MarkOwnerResigningAsync(org, "数学建模兴趣班", ct);
+        await SeedSyncHistoryAsync(org, now, ct);
 
         SeedReasonCodes(org, [("100001", "学期调班 Term class change"), ("100002", "转学 Transfer to another school"),
             ("100003", "毕业离校 Graduation"), ("200001", "部门重组 Department re-organisation"), ("200002", "实习期满 Internship ended")]);
@@ -133,6 +134,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await SeedClassesAsync(org, specs, people, now, teacherAccount: null, adminAccount: admin, ct);
         await SeedPendingExitsAsync(org, now, ct);
         await MarkOwnerResigningAsync(org, "领导力发展 1班", ct);
+        await SeedSyncHistoryAsync(org, now, ct);
 
         SeedReasonCodes(org, [("300001", "岗位调整 Role change"), ("300002", "实习期满 Internship ended"), ("300003", "离职 Resignation"),
             ("300004", "部门重组 Department re-organisation")]);
@@ -174,6 +176,43 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             await db.SaveChangesAsync(ct);
             db.AuditEntries.Add(new AuditEntry(org.Id, created, "exit.requested", AuditOutcome.Succeeded, null, membership.MemberId, "demo seed",
                 "ExitRequest", request.Id.ToString(), Guid.NewGuid().ToString("N"), c.Id, membership.MemberId));
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// A week of device sync history, so that the sync health page is alive at first start: 250 members had a membership change;
+    /// their devices acknowledged it after delays typical of their network class, and about the guide's share never did.
+    /// </summary>
+    private async Task SeedSyncHistoryAsync(Organisation org, DateTimeOffset now, CancellationToken ct)
+    {
+        var members = await db.Members.Where(m => m.OrganisationId == org.Id && m.OrgRole == OrgRole.Member && m.MembershipVersion == 0)
+            .OrderBy(m => m.Id).Skip(400).Take(250).ToListAsync(ct);
+        var ids = members.Select(m => m.Id).ToList();
+        var devices = await db.Devices.Where(d => ids.Contains(d.MemberId)).ToListAsync(ct);
+        foreach (var member in members)
+        {
+            var changedAt = now.AddMinutes(-_random.Next(10, 7 * 24 * 60));
+            var version = member.BumpMembershipVersion(changedAt);
+            db.MembershipChanges.Add(new MembershipChange(org.Id, member.Id, version, null, "RoleChange", changedAt));
+            foreach (var device in devices.Where(d => d.MemberId == member.Id))
+            {
+                var (fail, min, max, threshold) = device.NetworkClass switch
+                {
+                    NetworkClass.SameNetwork => (0.2, 3, 30, 30),
+                    NetworkClass.CrossCarrier => (1.7, 45, 120, 120),
+                    _ => (12.3, 170, 400, 180),
+                };
+                if (_random.NextDouble() * 100 < fail)
+                {
+                    device.MarkStale(version, changedAt.AddSeconds(threshold + 30));
+                    continue;
+                }
+                var delay = min + _random.NextDouble() * (max - min);
+                var ackAt = changedAt.AddSeconds(delay);
+                db.DeviceSyncSamples.Add(new DeviceSyncSample(org.Id, device.Id, member.Id, device.NetworkClass, version, changedAt, ackAt, delay > threshold));
+                device.Acknowledge(version, ackAt);
+            }
         }
         await db.SaveChangesAsync(ct);
     }
@@ -226,10 +265,10 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
 
     private void AddDevices(Organisation org, Member member)
     {
-        var mobile = _random.Next(2) == 0 ? Platform.Android : Platform.IOS;
+        var mobile = _random.Next(2) == 0 ? Platform.Android : Platform.Ios;
         db.Devices.Add(NewDevice(org, member, mobile, 1));
         if (_random.Next(100) < 55)
-            db.Devices.Add(NewDevice(org, member, _random.Next(5) == 0 ? Platform.MacOS : Platform.Windows, 2));
+            db.Devices.Add(NewDevice(org, member, _random.Next(5) == 0 ? Platform.Macos : Platform.Windows, 2));
     }
 
     private Device NewDevice(Organisation org, Member member, Platform platform, int n)

@@ -3,9 +3,9 @@ namespace ClassExit.Portal.Domain.Devices;
 public enum Platform
 {
     Android = 0,
-    IOS = 1,
+    Ios = 1,
     Windows = 2,
-    MacOS = 3,
+    Macos = 3,
 }
 
 /// <summary>Network class of a device (guide §4), which sets its sync threshold.</summary>
@@ -54,7 +54,7 @@ public sealed class Device : ITenantOwned
     /// <summary>An admin asked the device to resynchronise on its next acknowledgement.</summary>
     public bool ResyncRequested { get; private set; }
 
-    public bool IsMobile => Platform is Platform.Android or Platform.IOS;
+    public bool IsMobile => Platform is Platform.Android or Platform.Ios;
 
     public void Bind(bool bound) => IsBound = bound;
 

@@ -5,6 +5,7 @@ using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
 using ClassExit.Portal.Features.Dashboard;
+using ClassExit.Portal.Features.DeviceSync;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Members;
 using ClassExit.Portal.Features.Organisation;
@@ -35,6 +36,11 @@ public static class PortalFeatures
         services.AddScoped<OwnershipService>();
         services.AddScoped<DissolutionService>();
         services.AddTransient<TransferExpiryJob>();
+        services.AddOptions<DeviceSyncOptions>().BindConfiguration(DeviceSyncOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<DeviceSyncService>();
+        services.AddScoped<SyncHealthService>();
+        services.AddTransient<SyncCheckJob>();
+        services.AddTransient<DeviceSimulatorJob>();
         return services;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
+using ClassExit.Portal.Features.DeviceSync;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Organisation;
 
@@ -39,6 +40,7 @@ public static class PortalApi
         api.MapClassesApi();
         api.MapExitRequestsApi();
         api.MapBulkExitApi();
+        api.MapDeviceSyncApi();
     }
 
     /// <summary>

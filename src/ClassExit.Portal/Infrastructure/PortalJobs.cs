@@ -78,6 +78,17 @@ public static class PortalJobs
         var ownership = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Ownership.OwnershipOptions>>().Value;
         jobs.AddOrUpdate<Features.Ownership.TransferExpiryJob>(Features.Ownership.TransferExpiryJob.JobId, j => j.RunAsync(CancellationToken.None),
             ownership.ExpiryCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        var sync = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.DeviceSync.DeviceSyncOptions>>().Value;
+        jobs.AddOrUpdate<Features.DeviceSync.SyncCheckJob>(Features.DeviceSync.SyncCheckJob.JobId, j => j.RunAsync(CancellationToken.None),
+            sync.CheckCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        var demo = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DemoOptions>>().Value;
+        var db = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        var demoMode = demo.Enabled ?? db.Provider == DatabaseProvider.Sqlite;
+        if (sync.SimulatorEnabled ?? demoMode)
+            jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
+                "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        else
+            jobs.RemoveIfExists(Features.DeviceSync.DeviceSimulatorJob.JobId);
     }
 
     public static IEndpointConventionBuilder MapPortalJobsDashboard(this IEndpointRouteBuilder endpoints) =>

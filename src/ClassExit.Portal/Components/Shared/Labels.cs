@@ -67,7 +67,7 @@ public static class Labels
     public static string Of(Platform p) => p switch
     {
         Platform.Android => "Android",
-        Platform.IOS => "iOS",
+        Platform.Ios => "iOS",
         Platform.Windows => "Windows PC",
         _ => "macOS",
     };

@@ -27,6 +27,7 @@ internal static class ExitExecutor
 
         s.Membership.Leave(now, forced, classDissolving: request.Kind == ExitKind.Dissolution);
         var version = s.Member.BumpMembershipVersion(now);
+        db.MembershipChanges.Add(new Domain.Devices.MembershipChange(s.Organisation.Id, memberId, version, classId, request.Kind.ToString(), now));
         request.Complete(now);
         if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, classId, memberId, request.Id, now));
         // The version tokens are checked here: a concurrent decision makes this throw and the transaction roll back.
