@@ -79,6 +79,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<MembershipChange> MembershipChanges => Set<MembershipChange>();
     public DbSet<DeviceSyncSample> DeviceSyncSamples => Set<DeviceSyncSample>();
+    public DbSet<Domain.Retention.RetentionRun> RetentionRuns => Set<Domain.Retention.RetentionRun>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

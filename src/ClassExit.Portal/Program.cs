@@ -1,5 +1,6 @@
 using ClassExit.Portal.Components;
 using ClassExit.Portal.Features;
+using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
 using MudBlazor.Services;
 
@@ -33,6 +34,7 @@ app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 app.MapPortalApi();
+app.MapChatExport();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 

@@ -50,6 +50,9 @@ public static class ErrorCatalogue
     public const int TransferNotAllowed = 50504;
     public const int TransferNotPending = 50505;
     public const int TransferNotAddressedToYou = 50506;
+    public const int ExportTooLarge = 50601;
+    public const int ExportPasswordTooWeak = 50602;
+    public const int NothingToExport = 50603;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -121,6 +124,12 @@ public static class ErrorCatalogue
             "刷新页面查看最终结果。", "Refresh to see the outcome that stands."),
         new(TransferNotAddressedToYou, 403, "该转让不是发给您的。", "The transfer is not addressed to you.",
             "只有被提名的新创建者可以接受或拒绝。", "Only the proposed new owner can accept or decline it."),
+        new(ExportTooLarge, 413, "导出超过 2 GB 上限。", "The export is larger than the 2 GB limit.",
+            "按班级分别导出，或缩小范围。", "Export class by class, or narrow it down."),
+        new(ExportPasswordTooWeak, 400, "导出密码至少 12 个字符。", "The export password needs at least 12 characters.",
+            "设置更长的密码，并通过其他渠道告知接收人。", "Choose a longer password and give it to the recipient another way."),
+        new(NothingToExport, 404, "该成员在此班级没有可导出的消息。", "The member has no messages in this class to export.",
+            "消息可能已被清理，请查看保留时间线。", "They may have been purged already: see the retention timeline."),
         new(AdminCannotSelfExit, 409, "企业管理员不能自行退出班级。", "An enterprise admin cannot leave a class on their own.",
             "由另一位企业管理员强制移除或转让所有权。", "Have another enterprise admin force-remove you or transfer ownership."),
     }.ToFrozenDictionary(d => d.Code);

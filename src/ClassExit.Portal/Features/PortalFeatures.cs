@@ -2,6 +2,7 @@ using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
+using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.Classes;
 using ClassExit.Portal.Features.Dashboard;
@@ -41,6 +42,10 @@ public static class PortalFeatures
         services.AddScoped<SyncHealthService>();
         services.AddTransient<SyncCheckJob>();
         services.AddTransient<DeviceSimulatorJob>();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddTransient<RetentionPurgeJob>();
+        services.AddScoped<RetentionService>();
+        services.AddScoped<ChatExportService>();
         return services;
     }
 }

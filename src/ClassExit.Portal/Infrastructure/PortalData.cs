@@ -18,6 +18,12 @@ public sealed class DemoOptions
 
     /// <summary>Demo data on SQL Server is refused unless this is set explicitly.</summary>
     public bool AllowWithSqlServer { get; set; }
+
+    /// <summary>
+    /// Demo only: moves the portal's clock forward by this many days (e.g. 31 to see 30-day retention end). Ignored outside demo mode.
+    /// </summary>
+    [Range(0, 3650)]
+    public int ClockOffsetDays { get; set; }
 }
 
 public static class PortalData
@@ -26,7 +32,10 @@ public static class PortalData
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
-        services.AddSingleton(TimeProvider.System);
+        var demoMode = configuration.GetValue<bool?>(DemoOptions.SectionName + ":" + nameof(DemoOptions.Enabled))
+            ?? configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) == DatabaseProvider.Sqlite;
+        var offsetDays = demoMode ? configuration.GetValue(DemoOptions.SectionName + ":" + nameof(DemoOptions.ClockOffsetDays), 0) : 0;
+        services.AddSingleton<TimeProvider>(offsetDays == 0 ? TimeProvider.System : new OffsetTimeProvider(TimeSpan.FromDays(offsetDays)));
 
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
         var connectionString = ResolveConnectionString(configuration, environment, provider);
@@ -105,4 +114,10 @@ public static class PortalData
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }
+}
+
+/// <summary>The system clock moved by a fixed offset (demo setting <c>Demo:ClockOffsetDays</c>).</summary>
+internal sealed class OffsetTimeProvider(TimeSpan offset) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
 }

@@ -81,6 +81,9 @@ public static class PortalJobs
         var sync = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.DeviceSync.DeviceSyncOptions>>().Value;
         jobs.AddOrUpdate<Features.DeviceSync.SyncCheckJob>(Features.DeviceSync.SyncCheckJob.JobId, j => j.RunAsync(CancellationToken.None),
             sync.CheckCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        var retention = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Retention.RetentionOptions>>().Value;
+        jobs.AddOrUpdate<Features.Retention.RetentionPurgeJob>(Features.Retention.RetentionPurgeJob.JobId, j => j.RunAsync(CancellationToken.None),
+            retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         var demo = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DemoOptions>>().Value;
         var db = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         var demoMode = demo.Enabled ?? db.Provider == DatabaseProvider.Sqlite;

@@ -1,0 +1,196 @@
+using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Content;
+using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Retention;
+using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Infrastructure;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace ClassExit.Portal.Features.Retention;
+
+public sealed record RetentionRunRow(long Id, string Trigger, RetentionRunState State, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, int DueAtStart,
+    int MessagesPurged, int ReceiptsPurged, int SkippedForHolds, int Batches, long LongestBatchMilliseconds, string IdsDigest)
+{
+    public double Progress => DueAtStart == 0 ? 100 : Math.Min(100, 100.0 * MessagesPurged / DueAtStart);
+}
+
+public sealed record HoldRow(long Id, long? ClassId, string? ClassName, long? MemberId, string? MemberName, string Reason, DateTimeOffset PlacedAt,
+    DateTimeOffset? EndsAt, DateTimeOffset? ReleasedAt, bool Active);
+
+/// <summary>One class in a departed member's retention timeline.</summary>
+public sealed record TimelineRow(long ClassId, string ClassName, ClassRole Role, MembershipState State, DateTimeOffset? LeftAt, int MessagesKept,
+    DateTimeOffset? PurgeAfter, string Why, bool Held);
+
+public sealed record UpcomingDay(DateOnly Day, int Messages);
+
+public sealed record ReplayRow(long Id, string Title, string CreatorName, IReadOnlyList<(long GrantId, long MemberId, string MemberName)> Grants);
+
+/// <summary>Retention as admins and auditors see it: runs, holds, timelines, upcoming purges, replay grants.</summary>
+public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBackgroundJobClient jobs)
+{
+    public async Task<IReadOnlyList<RetentionRunRow>> RunsAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        return await db.RetentionRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(50)
+            .Select(r => new RetentionRunRow(r.Id, r.Trigger, r.State, r.StartedAt, r.FinishedAt, r.DueAtStart, r.MessagesPurged, r.ReceiptsPurged,
+                r.SkippedForHolds, r.Batches, r.LongestBatchMilliseconds, r.IdsDigest)).ToListAsync(ct);
+    }
+
+    /// <summary>"Run now": queues a purge of this organisation on the job server; the page follows its progress.</summary>
+    public async Task<string> RunNowAsync(CancellationToken ct = default)
+    {
+        var user = await RequireAdminAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var jobId = jobs.Enqueue<RetentionPurgeJob>(j => j.RunForOrganisationAsync(user.OrganisationId, "manual", CancellationToken.None));
+        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "retention.run_requested", AuditOutcome.Succeeded, "RetentionRun", null,
+            details: new { job = jobId });
+        await db.SaveChangesAsync(ct);
+        return jobId;
+    }
+
+    public async Task<IReadOnlyList<HoldRow>> HoldsAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var now = clock.GetUtcNow();
+        return await db.LegalHolds.AsNoTracking().OrderByDescending(h => h.Id)
+            .Select(h => new HoldRow(h.Id, h.ClassId, db.Classes.Where(c => c.Id == h.ClassId).Select(c => c.Name).FirstOrDefault(), h.MemberId,
+                db.Members.Where(m => m.Id == h.MemberId).Select(m => m.DisplayName).FirstOrDefault(), h.Reason, h.PlacedAt, h.EndsAt, h.ReleasedAt,
+                h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now)))
+            .ToListAsync(ct);
+    }
+
+    public async Task<int?> PlaceHoldAsync(long? classId, long? memberId, string reason, DateTimeOffset? endsAt, CancellationToken ct = default)
+    {
+        var user = await RequireAdminAsync();
+        if (string.IsNullOrWhiteSpace(reason)) return ErrorCatalogue.RejectReasonRequired;
+        if ((classId is null) == (memberId is null)) return ErrorCatalogue.MalformedRequest;
+        await using var db = await tenantDb.CreateAsync(ct);
+        if (classId is not null && !await db.Classes.AnyAsync(c => c.Id == classId, ct)) return ErrorCatalogue.NotFound;
+        if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct)) return ErrorCatalogue.NotFound;
+        var now = clock.GetUtcNow();
+        var hold = new LegalHold(user.OrganisationId, classId, memberId, reason.Trim(), user.MemberId ?? 0, now, endsAt);
+        db.LegalHolds.Add(hold);
+        await db.SaveChangesAsync(ct);
+        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "legal_hold.placed", AuditOutcome.Succeeded, "LegalHold", hold.Id.ToString(),
+            classId, memberId, securityEvent: true, details: new { reason, ends_at = endsAt });
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    public async Task<bool> ReleaseHoldAsync(long holdId, CancellationToken ct = default)
+    {
+        var user = await RequireAdminAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var hold = await db.LegalHolds.SingleOrDefaultAsync(h => h.Id == holdId && h.ReleasedAt == null, ct);
+        if (hold is null) return false;
+        var now = clock.GetUtcNow();
+        hold.Release(now);
+        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "legal_hold.released", AuditOutcome.Succeeded, "LegalHold", hold.Id.ToString(),
+            hold.ClassId, hold.MemberId, securityEvent: true);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary>Per class the member left: how many of their messages are kept, until when, and why.</summary>
+    public async Task<IReadOnlyList<TimelineRow>> TimelineAsync(long memberId, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var now = clock.GetUtcNow();
+        var org = await db.Organisations.AsNoTracking().FirstAsync(ct);
+        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == memberId, ct);
+        if (member is null) return [];
+        var rows = await (from ms in db.Memberships.AsNoTracking()
+                          join c in db.Classes on ms.ClassId equals c.Id
+                          where ms.MemberId == memberId && (ms.State == MembershipState.Left || ms.State == MembershipState.Removed)
+                          select new
+                          {
+                              c.Id, c.Name, c.Classification, ms.Role, ms.State, ms.LeftAt,
+                              Kept = db.ChatMessages.Count(m => m.ClassId == c.Id && m.SenderMemberId == memberId),
+                              PurgeAfter = db.ChatMessages.Where(m => m.ClassId == c.Id && m.SenderMemberId == memberId).Max(m => m.PurgeAfter),
+                              Held = db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now) && (h.ClassId == c.Id || h.MemberId == memberId)),
+                          }).ToListAsync(ct);
+        return rows.Select(r =>
+        {
+            var days = RetentionRules.RetentionDays(r.Role, member.IsEnterpriseAdmin, r.Classification, org.Policy);
+            var why = r.Held ? "法律保全 Legal hold: never purged while it lasts"
+                : days is null ? "企业管理员永久保留 Enterprise admin: kept for good"
+                : r.Classification == Classification.Classified ? $"涉密班级 Classified class: {days} days"
+                : r.Role == ClassRole.Student ? $"学生 Student: {days} days" : $"教师 Teacher: {days} days";
+            return new TimelineRow(r.Id, r.Name, r.Role, r.State, r.LeftAt, r.Kept, r.Held ? null : r.PurgeAfter, why, r.Held);
+        }).ToList();
+    }
+
+    /// <summary>Messages due per local day for the next 30 days (held ones excluded).</summary>
+    public async Task<IReadOnlyList<UpcomingDay>> UpcomingAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var now = clock.GetUtcNow();
+        var until = now.AddDays(30);
+        var tz = TimeZoneInfo.FindSystemTimeZoneById((await db.Organisations.Select(o => o.TimeZoneId).FirstAsync(ct)));
+        var dates = await db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter > now && m.PurgeAfter <= until && !m.RetainedPermanently
+                && !db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now) && (h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId)))
+            .Select(m => m.PurgeAfter!.Value).ToListAsync(ct);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, tz).DateTime);
+        var counts = dates.GroupBy(d => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(d, tz).DateTime)).ToDictionary(g => g.Key, g => g.Count());
+        return Enumerable.Range(0, 31).Select(i => today.AddDays(i)).Select(d => new UpcomingDay(d, counts.GetValueOrDefault(d))).ToList();
+    }
+
+    public async Task<IReadOnlyList<ReplayRow>> PrivateReplaysAsync(long classId, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var replays = await db.LiveReplays.AsNoTracking().Where(r => r.ClassId == classId && r.Visibility == ReplayVisibility.Private)
+            .Select(r => new { r.Id, r.Title, Creator = db.Members.Where(m => m.Id == r.CreatorMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "" })
+            .ToListAsync(ct);
+        var ids = replays.Select(r => r.Id).ToList();
+        var grants = await (from g in db.ReplayGrants join m in db.Members on g.MemberId equals m.Id
+                            where ids.Contains(g.ReplayId) && g.RevokedAt == null select new { GrantId = g.Id, g.ReplayId, MemberId = m.Id, m.DisplayName }).ToListAsync(ct);
+        return replays.Select(r => new ReplayRow(r.Id, r.Title, r.Creator,
+            grants.Where(g => g.ReplayId == r.Id).Select(g => (g.GrantId, g.MemberId, g.DisplayName)).ToList())).ToList();
+    }
+
+    /// <summary>The class owner or an enterprise admin lets a named member watch a private replay.</summary>
+    public async Task<int?> GrantReplayAsync(long replayId, long memberId, CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var replay = await db.LiveReplays.SingleOrDefaultAsync(r => r.Id == replayId, ct);
+        if (replay is null || !await db.Members.AnyAsync(m => m.Id == memberId, ct)) return ErrorCatalogue.NotFound;
+        var owner = await db.Classes.Where(c => c.Id == replay.ClassId).Select(c => c.OwnerMemberId).SingleAsync(ct);
+        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) && user.MemberId != owner) return ErrorCatalogue.TransferNotAllowed;
+        if (await db.ReplayGrants.AnyAsync(g => g.ReplayId == replayId && g.MemberId == memberId && g.RevokedAt == null, ct)) return null;
+        var now = clock.GetUtcNow();
+        db.ReplayGrants.Add(new ReplayGrant(replay.OrganisationId, replayId, memberId, user.MemberId ?? 0, now));
+        AuditLog.Add(db, replay.OrganisationId, AuditActor.From(user), now, "replay.granted", AuditOutcome.Succeeded, "LiveReplay", replayId.ToString(),
+            replay.ClassId, memberId);
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    public async Task<int?> RevokeReplayGrantAsync(long grantId, CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var grant = await db.ReplayGrants.SingleOrDefaultAsync(g => g.Id == grantId && g.RevokedAt == null, ct);
+        if (grant is null) return ErrorCatalogue.NotFound;
+        var replay = await db.LiveReplays.SingleAsync(r => r.Id == grant.ReplayId, ct);
+        var owner = await db.Classes.Where(c => c.Id == replay.ClassId).Select(c => c.OwnerMemberId).SingleAsync(ct);
+        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) && user.MemberId != owner) return ErrorCatalogue.TransferNotAllowed;
+        var now = clock.GetUtcNow();
+        grant.Revoke(now);
+        AuditLog.Add(db, replay.OrganisationId, AuditActor.From(user), now, "replay.grant_revoked", AuditOutcome.Succeeded, "LiveReplay", replay.Id.ToString(),
+            replay.ClassId, grant.MemberId);
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    private async Task<PortalPrincipal> RequireAdminAsync()
+    {
+        var user = await tenantDb.UserAsync();
+        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) throw new UnauthorizedAccessException("Enterprise admins only.");
+        return user;
+    }
+}
