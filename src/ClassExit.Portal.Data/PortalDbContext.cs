@@ -71,6 +71,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<ExitNotification> ExitNotifications => Set<ExitNotification>();
     public DbSet<OwnershipTransfer> OwnershipTransfers => Set<OwnershipTransfer>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<BatchExit> BatchExits => Set<BatchExit>();
     public DbSet<BatchExitItem> BatchExitItems => Set<BatchExitItem>();

@@ -1,5 +1,6 @@
 using ClassExit.Portal.Components;
 using ClassExit.Portal.Features;
+using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
 using MudBlazor.Services;
@@ -35,6 +36,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 app.MapPortalApi();
 app.MapChatExport();
+app.MapAuditExport();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 

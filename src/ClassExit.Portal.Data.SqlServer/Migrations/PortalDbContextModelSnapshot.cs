@@ -159,6 +159,30 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.ToTable("ApiKeys");
                 });
 
+            modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditChainHead", b =>
+                {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastEntryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LastHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("LastSequence")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("SealedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("OrganisationId");
+
+                    b.ToTable("AuditChainHeads");
+                });
+
             modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -221,6 +245,9 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
 
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TargetId")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
@@ -231,6 +258,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Hash");
+
                     b.HasIndex("OrganisationId", "Action");
 
                     b.HasIndex("OrganisationId", "ClassId");
@@ -240,6 +269,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.HasIndex("OrganisationId", "MemberId");
 
                     b.HasIndex("OrganisationId", "OccurredAt");
+
+                    b.HasIndex("OrganisationId", "Sequence");
 
                     b.ToTable("AuditEntries");
                 });

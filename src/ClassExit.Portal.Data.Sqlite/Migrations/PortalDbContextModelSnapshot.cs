@@ -151,6 +151,30 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.ToTable("ApiKeys");
                 });
 
+            modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditChainHead", b =>
+                {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastEntryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSequence")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SealedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganisationId");
+
+                    b.ToTable("AuditChainHeads");
+                });
+
             modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -211,6 +235,9 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TargetId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -221,6 +248,8 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Hash");
+
                     b.HasIndex("OrganisationId", "Action");
 
                     b.HasIndex("OrganisationId", "ClassId");
@@ -230,6 +259,8 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.HasIndex("OrganisationId", "MemberId");
 
                     b.HasIndex("OrganisationId", "OccurredAt");
+
+                    b.HasIndex("OrganisationId", "Sequence");
 
                     b.ToTable("AuditEntries");
                 });

@@ -78,6 +78,20 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.HasIndex(x => new { x.OrganisationId, x.Action });
         b.HasIndex(x => new { x.OrganisationId, x.MemberId });
         b.HasIndex(x => new { x.OrganisationId, x.ClassId });
+        b.HasIndex(x => new { x.OrganisationId, x.Sequence });
+        b.HasIndex(x => x.Hash);
+    }
+}
+
+internal sealed class AuditChainHeadConfiguration : IEntityTypeConfiguration<AuditChainHead>
+{
+    public void Configure(EntityTypeBuilder<AuditChainHead> b)
+    {
+        b.HasKey(x => x.OrganisationId);
+        b.Property(x => x.OrganisationId).ValueGeneratedNever();
+        b.Property(x => x.LastHash).HasMaxLength(64);
+        // Two sealers (two portal instances) cannot both advance the same head.
+        b.Property(x => x.LastSequence).IsConcurrencyToken();
     }
 }
 

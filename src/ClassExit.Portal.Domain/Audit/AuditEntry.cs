@@ -53,13 +53,16 @@ public sealed class AuditEntry
     public bool IsSecurityEvent { get; private set; }
     /// <summary>JSON with before/after values or other context; never deleted content.</summary>
     public string? Details { get; private set; }
+    /// <summary>Position in the organisation's chain (1, 2, 3 …); null until sealed.</summary>
+    public long? Sequence { get; private set; }
     /// <summary>Hash chain (per organisation): previous entry's hash.</summary>
     public string? PreviousHash { get; private set; }
     /// <summary>Hash chain: SHA-256 over this entry's canonical form.</summary>
     public string? Hash { get; private set; }
 
-    public void Chain(string? previousHash, string hash)
+    public void Chain(long sequence, string? previousHash, string hash)
     {
+        Sequence = sequence;
         PreviousHash = previousHash;
         Hash = hash;
     }

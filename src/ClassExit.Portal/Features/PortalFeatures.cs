@@ -19,6 +19,9 @@ public static class PortalFeatures
     public static IServiceCollection AddPortalFeatures(this IServiceCollection services)
     {
         services.AddScoped<SignInAuditService>();
+        services.AddSingleton<AuditChainService>();
+        services.AddHostedService<AuditSealerHostedService>();
+        services.AddScoped<AuditSearchService>();
         services.AddScoped<OrganisationService>();
         services.AddScoped<ClassesService>();
         services.AddScoped<MembersService>();

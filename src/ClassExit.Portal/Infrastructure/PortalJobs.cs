@@ -84,6 +84,8 @@ public static class PortalJobs
         var retention = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Retention.RetentionOptions>>().Value;
         jobs.AddOrUpdate<Features.Retention.RetentionPurgeJob>(Features.Retention.RetentionPurgeJob.JobId, j => j.RunAsync(CancellationToken.None),
             retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        jobs.AddOrUpdate<Features.Audit.AuditChainService>(Features.Audit.AuditChainService.VerifyJobId, j => j.RunVerificationAsync(CancellationToken.None),
+            "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         var demo = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DemoOptions>>().Value;
         var db = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         var demoMode = demo.Enabled ?? db.Provider == DatabaseProvider.Sqlite;

@@ -25,6 +25,8 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={DatabasePath}");
         builder.UseSetting("Jobs:ServerEnabled", "false");
         builder.UseSetting("Demo:Enabled", "true");
+        // Tests seal the audit chain explicitly.
+        builder.UseSetting("Audit:SealIntervalSeconds", "0");
     }
 
     public HttpClient CreateBrowserLikeClient() =>
