@@ -1,6 +1,7 @@
 using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Ownership;
+using ClassExit.Portal.Features.ExitPolicies;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.BulkExits;
@@ -49,6 +50,7 @@ public static class PortalFeatures
         services.AddTransient<RetentionPurgeJob>();
         services.AddScoped<RetentionService>();
         services.AddScoped<ChatExportService>();
+        services.AddScoped<PolicyService>();
         return services;
     }
 }
