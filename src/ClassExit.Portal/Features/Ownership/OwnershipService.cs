@@ -71,14 +71,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
     {
         await using var db = await tenantDb.CreateAsync(ct);
         var owner = await db.Classes.Where(c => c.Id == classId).Select(c => (long?)c.OwnerMemberId).SingleOrDefaultAsync(ct);
-        if (owner is null) return [];
-        var assignments = await db.Assignments.Where(a => a.ClassId == classId && a.ResponsibleMemberId == owner && (a.Status == AssignmentStatus.Open || a.GradedCount < a.SubmissionCount))
-            .Select(a => new TransferableDuty(DutyKind.Assignment, a.Id, a.Title)).ToListAsync(ct);
-        var streams = await db.LiveStreams.Where(l => l.ClassId == classId && l.HostMemberId == owner && (l.Status == LiveStreamStatus.Scheduled || l.Status == LiveStreamStatus.Running))
-            .Select(l => new TransferableDuty(DutyKind.LiveStream, l.Id, l.Title)).ToListAsync(ct);
-        var polls = await db.Polls.Where(p => p.ClassId == classId && p.OwnerMemberId == owner)
-            .Select(p => new TransferableDuty(DutyKind.Poll, p.Id, p.Title)).ToListAsync(ct);
-        return [.. assignments, .. streams, .. polls];
+        return owner is null ? [] : await OwnerDutiesAsync(db, classId, owner.Value, ct);
     }
 
     public async Task<OwnershipResult> ProposeAsync(long classId, long toMemberId, string? message, IReadOnlyList<(DutyKind Kind, long Id)> duties, CancellationToken ct = default)

@@ -13,8 +13,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ClassExit.Portal.Data.SqlServer.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261125123919_BulkExits")]
-    partial class BulkExits
+    [Migration("20261125133556_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -162,6 +162,30 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.ToTable("ApiKeys");
                 });
 
+            modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditChainHead", b =>
+                {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastEntryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LastHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("LastSequence")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("SealedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("OrganisationId");
+
+                    b.ToTable("AuditChainHeads");
+                });
+
             modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -224,6 +248,9 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
 
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TargetId")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
@@ -234,6 +261,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Hash");
+
                     b.HasIndex("OrganisationId", "Action");
 
                     b.HasIndex("OrganisationId", "ClassId");
@@ -243,6 +272,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.HasIndex("OrganisationId", "MemberId");
 
                     b.HasIndex("OrganisationId", "OccurredAt");
+
+                    b.HasIndex("OrganisationId", "Sequence");
 
                     b.ToTable("AuditEntries");
                 });
@@ -1141,7 +1172,93 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.HasIndex("OrganisationId", "MemberId");
 
+                    b.HasIndex("IsStale", "NetworkClass", "MemberId");
+
                     b.ToTable("Devices");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.DeviceSyncSample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcknowledgedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("NetworkClass")
+                        .HasColumnType("int");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SyncMilliseconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("WasStale")
+                        .HasColumnType("bit");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId", "Version");
+
+                    b.HasIndex("OrganisationId", "AcknowledgedAt");
+
+                    b.ToTable("DeviceSyncSamples");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long?>("ClassId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Version")
+                        .IsUnique();
+
+                    b.HasIndex("OrganisationId", "ChangedAt");
+
+                    b.ToTable("MembershipChanges");
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Exits.ExitNotification", b =>
@@ -1479,6 +1596,72 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         .HasFilter("\"Status\" = 0");
 
                     b.ToTable("OwnershipTransfers");
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Retention.RetentionRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Batches")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset>("Cutoff")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("DueAtStart")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("IdsDigest")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("LongestBatchMilliseconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("MessagesPurged")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset?>("NewestPurgeAfter")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("OldestPurgeAfter")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ReceiptsPurged")
+                        .HasColumnType("int");
+
+                    b.Property<int>("SkippedForHolds")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("State")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State");
+
+                    b.HasIndex("OrganisationId", "StartedAt");
+
+                    b.ToTable("RetentionRuns");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -1844,6 +2027,15 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Devices.Device", b =>
+                {
+                    b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ClassExit.Portal.Domain.Devices.MembershipChange", b =>
                 {
                     b.HasOne("ClassExit.Portal.Domain.Members.Member", null)
                         .WithMany()

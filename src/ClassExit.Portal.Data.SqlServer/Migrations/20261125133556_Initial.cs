@@ -56,6 +56,21 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "AuditChainHeads",
+                columns: table => new
+                {
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    LastSequence = table.Column<long>(type: "bigint", nullable: false),
+                    LastEntryId = table.Column<long>(type: "bigint", nullable: false),
+                    LastHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
+                    SealedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditChainHeads", x => x.OrganisationId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AuditEntries",
                 columns: table => new
                 {
@@ -76,12 +91,34 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     CorrelationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
                     IsSecurityEvent = table.Column<bool>(type: "bit", nullable: false),
                     Details = table.Column<string>(type: "nvarchar(max)", maxLength: 8000, nullable: true),
+                    Sequence = table.Column<long>(type: "bigint", nullable: true),
                     PreviousHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
                     Hash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_AuditEntries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeviceSyncSamples",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    DeviceId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    NetworkClass = table.Column<int>(type: "int", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    ChangedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    AcknowledgedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    SyncMilliseconds = table.Column<long>(type: "bigint", nullable: false),
+                    WasStale = table.Column<bool>(type: "bit", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceSyncSamples", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -98,6 +135,25 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_HandoverCompletions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "IdempotencyRecords",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    Key = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    BodyHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    StatusCode = table.Column<int>(type: "int", nullable: false),
+                    ResponseJson = table.Column<string>(type: "nvarchar(max)", maxLength: 1000000, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_IdempotencyRecords", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -163,6 +219,33 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_PrivateFileTransfers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RetentionRuns",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    Cutoff = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Trigger = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    State = table.Column<int>(type: "int", nullable: false),
+                    DueAtStart = table.Column<int>(type: "int", nullable: false),
+                    MessagesPurged = table.Column<int>(type: "int", nullable: false),
+                    ReceiptsPurged = table.Column<int>(type: "int", nullable: false),
+                    SkippedForHolds = table.Column<int>(type: "int", nullable: false),
+                    Batches = table.Column<int>(type: "int", nullable: false),
+                    LongestBatchMilliseconds = table.Column<long>(type: "bigint", nullable: false),
+                    OldestPurgeAfter = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    NewestPurgeAfter = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    IdsDigest = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RetentionRuns", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -308,6 +391,41 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "BatchExits",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    OperatorMemberId = table.Column<long>(type: "bigint", nullable: false),
+                    ApiKeyId = table.Column<long>(type: "bigint", nullable: true),
+                    ReasonCode = table.Column<string>(type: "nvarchar(6)", maxLength: 6, nullable: false),
+                    Silent = table.Column<bool>(type: "bit", nullable: false),
+                    DryRun = table.Column<bool>(type: "bit", nullable: false),
+                    ClassCount = table.Column<int>(type: "int", nullable: false),
+                    MemberCount = table.Column<int>(type: "int", nullable: false),
+                    ItemCount = table.Column<int>(type: "int", nullable: false),
+                    Processed = table.Column<int>(type: "int", nullable: false),
+                    Completed = table.Column<int>(type: "int", nullable: false),
+                    Skipped = table.Column<int>(type: "int", nullable: false),
+                    Refused = table.Column<int>(type: "int", nullable: false),
+                    Status = table.Column<int>(type: "int", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    IdempotencyKey = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BatchExits", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_BatchExits_Organisations_OrganisationId",
+                        column: x => x.OrganisationId,
+                        principalTable: "Organisations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Members",
                 columns: table => new
                 {
@@ -336,6 +454,56 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "QuotaIncreaseRequests",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    CurrentLimit = table.Column<int>(type: "int", nullable: false),
+                    RequestedLimit = table.Column<int>(type: "int", nullable: false),
+                    Reason = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
+                    RequestedByMemberId = table.Column<long>(type: "bigint", nullable: false),
+                    Status = table.Column<int>(type: "int", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    DecidedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    DecidedBy = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
+                    DecisionNote = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
+                    Version = table.Column<int>(type: "int", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_QuotaIncreaseRequests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_QuotaIncreaseRequests_Organisations_OrganisationId",
+                        column: x => x.OrganisationId,
+                        principalTable: "Organisations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "QuotaUsages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    Used = table.Column<int>(type: "int", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_QuotaUsages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_QuotaUsages_Organisations_OrganisationId",
+                        column: x => x.OrganisationId,
+                        principalTable: "Organisations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ReasonCodes",
                 columns: table => new
                 {
@@ -355,6 +523,31 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         principalTable: "Organisations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "BatchExitItems",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    BatchExitId = table.Column<long>(type: "bigint", nullable: false),
+                    ClassId = table.Column<long>(type: "bigint", nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    Status = table.Column<int>(type: "int", nullable: false),
+                    Code = table.Column<int>(type: "int", nullable: true),
+                    ExitRequestId = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BatchExitItems", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_BatchExitItems_BatchExits_BatchExitId",
+                        column: x => x.BatchExitId,
+                        principalTable: "BatchExits",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -441,6 +634,30 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     table.PrimaryKey("PK_Devices", x => x.Id);
                     table.ForeignKey(
                         name: "FK_Devices_Members_MemberId",
+                        column: x => x.MemberId,
+                        principalTable: "Members",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MembershipChanges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    OrganisationId = table.Column<long>(type: "bigint", nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    ClassId = table.Column<long>(type: "bigint", nullable: true),
+                    Kind = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    ChangedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MembershipChanges", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_MembershipChanges_Members_MemberId",
                         column: x => x.MemberId,
                         principalTable: "Members",
                         principalColumn: "Id",
@@ -933,6 +1150,11 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 columns: new[] { "ClassId", "ResponsibleMemberId" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuditEntries_Hash",
+                table: "AuditEntries",
+                column: "Hash");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AuditEntries_OrganisationId_Action",
                 table: "AuditEntries",
                 columns: new[] { "OrganisationId", "Action" });
@@ -956,6 +1178,21 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "IX_AuditEntries_OrganisationId_OccurredAt",
                 table: "AuditEntries",
                 columns: new[] { "OrganisationId", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEntries_OrganisationId_Sequence",
+                table: "AuditEntries",
+                columns: new[] { "OrganisationId", "Sequence" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BatchExitItems_BatchExitId_Id",
+                table: "BatchExitItems",
+                columns: new[] { "BatchExitId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BatchExits_OrganisationId_StartedAt",
+                table: "BatchExits",
+                columns: new[] { "OrganisationId", "StartedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_ChatMessages_ClassId_SenderMemberId",
@@ -983,6 +1220,11 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 column: "OwnerMemberId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Devices_IsStale_NetworkClass_MemberId",
+                table: "Devices",
+                columns: new[] { "IsStale", "NetworkClass", "MemberId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Devices_MemberId",
                 table: "Devices",
                 column: "MemberId");
@@ -996,6 +1238,16 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "IX_Devices_OrganisationId_MemberId",
                 table: "Devices",
                 columns: new[] { "OrganisationId", "MemberId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeviceSyncSamples_DeviceId_Version",
+                table: "DeviceSyncSamples",
+                columns: new[] { "DeviceId", "Version" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeviceSyncSamples_OrganisationId_AcknowledgedAt",
+                table: "DeviceSyncSamples",
+                columns: new[] { "OrganisationId", "AcknowledgedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_ExitNotifications_ClassId_CreatedAt",
@@ -1059,6 +1311,17 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 columns: new[] { "ClassId", "MemberId" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_IdempotencyRecords_ExpiresAt",
+                table: "IdempotencyRecords",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_IdempotencyRecords_OrganisationId_Key",
+                table: "IdempotencyRecords",
+                columns: new[] { "OrganisationId", "Key" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_LegalHolds_OrganisationId_ClassId",
                 table: "LegalHolds",
                 columns: new[] { "OrganisationId", "ClassId" });
@@ -1093,6 +1356,17 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 table: "Members",
                 columns: new[] { "OrganisationId", "EmployeeNo" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MembershipChanges_MemberId_Version",
+                table: "MembershipChanges",
+                columns: new[] { "MemberId", "Version" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MembershipChanges_OrganisationId_ChangedAt",
+                table: "MembershipChanges",
+                columns: new[] { "OrganisationId", "ChangedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Memberships_ClassId_MemberId",
@@ -1161,6 +1435,22 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 columns: new[] { "OrganisationId", "RecipientMemberId", "Saved" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_QuotaIncreaseRequests_OrganisationId",
+                table: "QuotaIncreaseRequests",
+                column: "OrganisationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QuotaIncreaseRequests_Status_CreatedAt",
+                table: "QuotaIncreaseRequests",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QuotaUsages_OrganisationId_Day",
+                table: "QuotaUsages",
+                columns: new[] { "OrganisationId", "Day" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ReasonCodes_OrganisationId_Code",
                 table: "ReasonCodes",
                 columns: new[] { "OrganisationId", "Code" },
@@ -1170,6 +1460,16 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "IX_ReplayGrants_ReplayId_MemberId",
                 table: "ReplayGrants",
                 columns: new[] { "ReplayId", "MemberId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RetentionRuns_OrganisationId_StartedAt",
+                table: "RetentionRuns",
+                columns: new[] { "OrganisationId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RetentionRuns_State",
+                table: "RetentionRuns",
+                column: "State");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SharedDocuments_ClassId_CreatorMemberId",
@@ -1210,10 +1510,19 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "AspNetUserTokens");
 
             migrationBuilder.DropTable(
+                name: "AuditChainHeads");
+
+            migrationBuilder.DropTable(
                 name: "AuditEntries");
 
             migrationBuilder.DropTable(
+                name: "BatchExitItems");
+
+            migrationBuilder.DropTable(
                 name: "Devices");
+
+            migrationBuilder.DropTable(
+                name: "DeviceSyncSamples");
 
             migrationBuilder.DropTable(
                 name: "ExitNotifications");
@@ -1231,10 +1540,16 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "HomeworkSubmissions");
 
             migrationBuilder.DropTable(
+                name: "IdempotencyRecords");
+
+            migrationBuilder.DropTable(
                 name: "LegalHolds");
 
             migrationBuilder.DropTable(
                 name: "LiveStreams");
+
+            migrationBuilder.DropTable(
+                name: "MembershipChanges");
 
             migrationBuilder.DropTable(
                 name: "Memberships");
@@ -1252,10 +1567,19 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                 name: "PrivateFileTransfers");
 
             migrationBuilder.DropTable(
+                name: "QuotaIncreaseRequests");
+
+            migrationBuilder.DropTable(
+                name: "QuotaUsages");
+
+            migrationBuilder.DropTable(
                 name: "ReasonCodes");
 
             migrationBuilder.DropTable(
                 name: "ReplayGrants");
+
+            migrationBuilder.DropTable(
+                name: "RetentionRuns");
 
             migrationBuilder.DropTable(
                 name: "SharedDocuments");
@@ -1268,6 +1592,9 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
             migrationBuilder.DropTable(
                 name: "AspNetUsers");
+
+            migrationBuilder.DropTable(
+                name: "BatchExits");
 
             migrationBuilder.DropTable(
                 name: "ExitRequests");
