@@ -408,6 +408,9 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             var sender = speakers[_random.Next(speakers.Count)];
             db.ChatMessages.Add(new ChatMessage(org.Id, c.Id, sender.Id, lines[_random.Next(lines.Length)], now.AddMinutes(-_random.Next(60 * 24 * 60))));
         }
+        // Every student has said something in the class, so every leaver has chat to keep, purge or export.
+        foreach (var s in students)
+            db.ChatMessages.Add(new ChatMessage(org.Id, c.Id, s.Id, "收到 Received", now.AddMinutes(-_random.Next(60 * 24 * 30))));
         for (var i = 0; i < 5; i++)
             db.SignUpEntries.Add(new SignUpEntry(org.Id, c.Id, students[_random.Next(students.Count)].Id, "春游报名接龙", now.AddDays(-_random.Next(20))));
         _afterSave.Add(() =>
