@@ -58,7 +58,7 @@ public sealed class ClassesService(TenantDb tenantDb)
     }
 
     /// <summary>Null when the class does not exist in the user's organisation (other tenants' ids look the same).</summary>
-    public async Task<ClassDetail?> GetDetailAsync(long classId, DateTimeOffset now, CancellationToken ct = default)
+    public async Task<ClassDetail?> GetDetailAsync(long classId, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
         var row = await ToRows(db, db.Classes.AsNoTracking().Where(c => c.Id == classId)).FirstOrDefaultAsync(ct);
