@@ -42,6 +42,7 @@ public class ClassesGridTests
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
+        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
         database.AddTo(ctx.Services, organisationId);
         ctx.Services.AddScoped<ClassesService>();
         ctx.Services.AddScoped<OrganisationService>();
