@@ -102,7 +102,12 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         var actor = AuditActor.From(user);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var s = await ExitSnapshot.LoadAsync(db, command.ClassId, command.MemberId, command.Kind, now, command.Handover, command.Client, null, ct);
-        if (s is null) return ExitCommandResult.NotFound();
+        if (s is null)
+        {
+            // A member of the organisation who was never in the class is "not an active member" (50301), not unknown.
+            var known = await db.Classes.AnyAsync(c => c.Id == command.ClassId, ct) && await db.Members.AnyAsync(m => m.Id == command.MemberId, ct);
+            return known ? Refusal(ErrorCatalogue.NotActiveMember) : ExitCommandResult.NotFound();
+        }
 
         var decision = ExitPolicyEngine.Evaluate(s.Input);
         if (decision.IsRefused)
