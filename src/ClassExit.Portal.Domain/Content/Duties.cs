@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace ClassExit.Portal.Domain.Content;
 
 public enum AssignmentStatus
@@ -51,8 +53,12 @@ public sealed class Assignment : ITenantOwned
     public int SubmissionCount { get; private set; }
     public int GradedCount { get; private set; }
 
-    /// <summary>Unfinished: open, or submissions still to grade.</summary>
-    public bool IsUnfinished => Status == AssignmentStatus.Open || GradedCount < SubmissionCount;
+    /// <summary>Unfinished: open, or submissions still to grade. One definition for queries and for code.</summary>
+    public static readonly Expression<Func<Assignment, bool>> Unfinished = a => a.Status == AssignmentStatus.Open || a.GradedCount < a.SubmissionCount;
+
+    private static readonly Func<Assignment, bool> IsUnfinishedCompiled = Unfinished.Compile();
+
+    public bool IsUnfinished => IsUnfinishedCompiled(this);
 
     public void Close() => Status = AssignmentStatus.Closed;
 
@@ -85,7 +91,12 @@ public sealed class LiveStream : ITenantOwned
     public DateTimeOffset ScheduledAt { get; private set; }
     public LiveStreamStatus Status { get; private set; }
 
-    public bool IsUnfinished => Status is LiveStreamStatus.Scheduled or LiveStreamStatus.Running;
+    /// <summary>Unfinished: scheduled or running. One definition for queries and for code.</summary>
+    public static readonly Expression<Func<LiveStream, bool>> Unfinished = l => l.Status == LiveStreamStatus.Scheduled || l.Status == LiveStreamStatus.Running;
+
+    private static readonly Func<LiveStream, bool> IsUnfinishedCompiled = Unfinished.Compile();
+
+    public bool IsUnfinished => IsUnfinishedCompiled(this);
 
     public void End() => Status = LiveStreamStatus.Ended;
 

@@ -66,6 +66,21 @@ public sealed class Device : ITenantOwned
         AcknowledgedAt = now;
     }
 
+    /// <summary>
+    /// The device has applied membership <paramref name="version"/>: every change it thereby learnt becomes a sync sample (late when it
+    /// had been flagged stale for it), and the stale flag is resolved once it has caught up with <paramref name="currentVersion"/>.
+    /// </summary>
+    public IReadOnlyList<DeviceSyncSample> AcknowledgeChanges(IEnumerable<MembershipChange> changes, long version, long currentVersion, DateTimeOffset at)
+    {
+        var samples = changes.Where(c => c.MemberId == MemberId && c.Version > AcknowledgedVersion && c.Version <= version)
+            .Select(c => new DeviceSyncSample(OrganisationId, Id, MemberId, NetworkClass, c.Version, c.ChangedAt, at,
+                IsStale && c.Version >= (StaleSinceVersion ?? long.MaxValue)))
+            .ToList();
+        if (version > AcknowledgedVersion) Acknowledge(version, at);
+        if (IsStale && AcknowledgedVersion >= currentVersion) ClearStale();
+        return samples;
+    }
+
     public void MarkStale(long missedVersion, DateTimeOffset now)
     {
         IsStale = true;

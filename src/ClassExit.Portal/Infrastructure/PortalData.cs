@@ -24,6 +24,11 @@ public sealed class DemoOptions
     /// </summary>
     [Range(0, 3650)]
     public int ClockOffsetDays { get; set; }
+
+    /// <summary>Demo mode: <see cref="Enabled"/> when set, else on with SQLite and off with SQL Server. The one place this is decided.</summary>
+    public static bool IsOn(IConfiguration configuration) =>
+        configuration.GetValue<bool?>(SectionName + ":" + nameof(Enabled))
+            ?? configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) == DatabaseProvider.Sqlite;
 }
 
 public static class PortalData
@@ -32,9 +37,7 @@ public static class PortalData
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
-        var demoMode = configuration.GetValue<bool?>(DemoOptions.SectionName + ":" + nameof(DemoOptions.Enabled))
-            ?? configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) == DatabaseProvider.Sqlite;
-        var offsetDays = demoMode ? configuration.GetValue(DemoOptions.SectionName + ":" + nameof(DemoOptions.ClockOffsetDays), 0) : 0;
+        var offsetDays = DemoOptions.IsOn(configuration) ? configuration.GetValue(DemoOptions.SectionName + ":" + nameof(DemoOptions.ClockOffsetDays), 0) : 0;
         services.AddSingleton<TimeProvider>(offsetDays == 0 ? TimeProvider.System : new OffsetTimeProvider(TimeSpan.FromDays(offsetDays)));
 
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
@@ -65,7 +68,7 @@ public static class PortalData
     {
         var dbOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         var demo = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DemoOptions>>().Value;
-        var demoEnabled = demo.Enabled ?? dbOptions.Provider == DatabaseProvider.Sqlite;
+        var demoEnabled = DemoOptions.IsOn(app.Configuration);
         if (demoEnabled && dbOptions.Provider == DatabaseProvider.SqlServer && !demo.AllowWithSqlServer)
             throw new InvalidOperationException("Demo mode is refused on SQL Server. Set Demo:Enabled=false, or Demo:AllowWithSqlServer=true to seed demo data there on purpose.");
 

@@ -86,10 +86,7 @@ public static class PortalJobs
             retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         jobs.AddOrUpdate<Features.Audit.AuditChainService>(Features.Audit.AuditChainService.VerifyJobId, j => j.RunVerificationAsync(CancellationToken.None),
             "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        var demo = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DemoOptions>>().Value;
-        var db = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
-        var demoMode = demo.Enabled ?? db.Provider == DatabaseProvider.Sqlite;
-        if (sync.SimulatorEnabled ?? demoMode)
+        if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))
             jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
                 "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         else

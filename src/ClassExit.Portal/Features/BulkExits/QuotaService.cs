@@ -22,20 +22,21 @@ public sealed class QuotaService(TenantDb tenantDb, TimeProvider clock)
     public async Task<QuotaState> GetAsync(CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        return await StateAsync(db, ct);
+        return await StateAsync(db, await TodayAsync(db, ct), ct);
     }
 
     /// <summary>Uses one call of today's quota; null when it is used up (nothing is consumed then).</summary>
     public async Task<QuotaState?> TryConsumeAsync(CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var (orgId, limit, day, _) = await TodayAsync(db, ct);
+        var today = await TodayAsync(db, ct);
+        var (orgId, limit, day, _) = today;
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var granted = await db.QuotaUsages
                 .Where(q => q.OrganisationId == orgId && q.Day == day && q.Used < limit)
                 .ExecuteUpdateAsync(s => s.SetProperty(q => q.Used, q => q.Used + 1), ct);
-            if (granted == 1) return await StateAsync(db, ct);
+            if (granted == 1) return await StateAsync(db, today, ct);
             if (await db.QuotaUsages.AnyAsync(q => q.OrganisationId == orgId && q.Day == day, ct)) return null;
             db.QuotaUsages.Add(new QuotaUsage(orgId, day));
             try
@@ -51,9 +52,9 @@ public sealed class QuotaService(TenantDb tenantDb, TimeProvider clock)
         throw new InvalidOperationException("Could not reserve quota after 5 attempts.");
     }
 
-    private async Task<QuotaState> StateAsync(PortalDbContext db, CancellationToken ct)
+    private static async Task<QuotaState> StateAsync(PortalDbContext db, (long OrgId, int Limit, DateOnly Day, DateTimeOffset ResetsAt) today, CancellationToken ct)
     {
-        var (orgId, limit, day, resets) = await TodayAsync(db, ct);
+        var (orgId, limit, day, resets) = today;
         var used = await db.QuotaUsages.Where(q => q.OrganisationId == orgId && q.Day == day).Select(q => q.Used).FirstOrDefaultAsync(ct);
         return new QuotaState(limit, used, day, resets);
     }

@@ -74,7 +74,7 @@ public sealed class ClassesService(TenantDb tenantDb)
         var content = new ContentSummary(
             await db.Assignments.CountAsync(a => a.ClassId == classId && a.Status == AssignmentStatus.Open, ct),
             await db.Assignments.CountAsync(a => a.ClassId == classId && a.GradedCount < a.SubmissionCount, ct),
-            await db.LiveStreams.CountAsync(l => l.ClassId == classId && (l.Status == LiveStreamStatus.Scheduled || l.Status == LiveStreamStatus.Running), ct),
+            await db.LiveStreams.Where(LiveStream.Unfinished).CountAsync(l => l.ClassId == classId, ct),
             await db.ChatMessages.CountAsync(m => m.ClassId == classId, ct),
             await db.ChatMessages.CountAsync(m => m.ClassId == classId && m.PurgeAfter != null, ct),
             await db.Announcements.CountAsync(a => a.ClassId == classId, ct),

@@ -20,7 +20,7 @@ public sealed class DeviceSimulatorJob(IDbContextFactory<PortalDbContext> factor
         var behind = await (from d in db.Devices
                             join c in db.MembershipChanges on d.MemberId equals c.MemberId
                             where c.Version == d.AcknowledgedVersion + 1
-                            select new { d.Id, d.NetworkClass, c.Version, c.ChangedAt }).Take(5000).ToListAsync(ct);
+                            select new { d.Id, d.NetworkClass, c.Version, c.ChangedAt, Change = c }).Take(5000).ToListAsync(ct);
         var acknowledged = 0;
         foreach (var b in behind)
         {
@@ -34,14 +34,10 @@ public sealed class DeviceSimulatorJob(IDbContextFactory<PortalDbContext> factor
             if (roll * 100 < failPercent) continue;
             var delay = TimeSpan.FromSeconds(minSeconds + (maxSeconds - minSeconds) * StableRoll(b.Id + "#delay", b.Version));
             if (now - b.ChangedAt < delay) continue;
-            // The same path as the real API: the device acknowledges what it applied.
+            // The same domain step as the real API: the device acknowledges what it applied.
             var device = await db.Devices.SingleAsync(d => d.Id == b.Id, ct);
-            var member = await db.Members.Where(m => m.Id == device.MemberId).Select(m => m.MembershipVersion).SingleAsync(ct);
-            var ackAt = b.ChangedAt + delay;
-            db.DeviceSyncSamples.Add(new DeviceSyncSample(device.OrganisationId, device.Id, device.MemberId, device.NetworkClass, b.Version, b.ChangedAt, ackAt,
-                device.IsStale));
-            device.Acknowledge(b.Version, ackAt);
-            if (device.IsStale && b.Version >= member) device.ClearStale();
+            var current = await db.Members.Where(m => m.Id == device.MemberId).Select(m => m.MembershipVersion).SingleAsync(ct);
+            db.DeviceSyncSamples.AddRange(device.AcknowledgeChanges([b.Change], b.Version, current, b.ChangedAt + delay));
             acknowledged++;
         }
         await db.SaveChangesAsync(ct);

@@ -46,17 +46,9 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         var current = await db.Members.Where(m => m.Id == device.MemberId).Select(m => m.MembershipVersion).SingleAsync(ct);
         if (version > current || version < 0) return new SyncAckResult(ErrorCatalogue.MalformedRequest, current, false);
 
-        var now = clock.GetUtcNow();
-        if (version > device.AcknowledgedVersion)
-        {
-            var learnt = await db.MembershipChanges.AsNoTracking()
-                .Where(c => c.MemberId == device.MemberId && c.Version > device.AcknowledgedVersion && c.Version <= version).ToListAsync(ct);
-            foreach (var change in learnt)
-                db.DeviceSyncSamples.Add(new DeviceSyncSample(device.OrganisationId, device.Id, device.MemberId, device.NetworkClass, change.Version,
-                    change.ChangedAt, now, device.IsStale && change.Version >= (device.StaleSinceVersion ?? long.MaxValue)));
-            device.Acknowledge(version, now);
-        }
-        if (device.IsStale && device.AcknowledgedVersion >= current) device.ClearStale();
+        var learnt = await db.MembershipChanges.AsNoTracking()
+            .Where(c => c.MemberId == device.MemberId && c.Version > device.AcknowledgedVersion && c.Version <= version).ToListAsync(ct);
+        db.DeviceSyncSamples.AddRange(device.AcknowledgeChanges(learnt, version, current, clock.GetUtcNow()));
         var resync = device.ResyncRequested;
         if (resync) device.RequestResync(false);
         await db.SaveChangesAsync(ct);

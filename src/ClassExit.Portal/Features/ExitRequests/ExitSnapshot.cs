@@ -55,14 +55,12 @@ internal static class ExitSnapshot
 
     public static async Task<IReadOnlyList<OpenDuty>> OpenDutiesAsync(PortalDbContext db, long classId, long memberId, CancellationToken ct)
     {
-        var assignments = await db.Assignments.AsNoTracking()
-            .Where(a => a.ClassId == classId && (a.CreatorMemberId == memberId || a.ResponsibleMemberId == memberId)
-                && (a.Status == AssignmentStatus.Open || a.GradedCount < a.SubmissionCount))
+        var assignments = await db.Assignments.AsNoTracking().Where(Assignment.Unfinished)
+            .Where(a => a.ClassId == classId && (a.CreatorMemberId == memberId || a.ResponsibleMemberId == memberId))
             .Select(a => new OpenDuty(DutyKind.Assignment, a.Id, a.Title, a.CreatorMemberId == memberId, a.ResponsibleMemberId == memberId))
             .ToListAsync(ct);
-        var streams = await db.LiveStreams.AsNoTracking()
-            .Where(l => l.ClassId == classId && (l.CreatorMemberId == memberId || l.HostMemberId == memberId)
-                && (l.Status == LiveStreamStatus.Scheduled || l.Status == LiveStreamStatus.Running))
+        var streams = await db.LiveStreams.AsNoTracking().Where(LiveStream.Unfinished)
+            .Where(l => l.ClassId == classId && (l.CreatorMemberId == memberId || l.HostMemberId == memberId))
             .Select(l => new OpenDuty(DutyKind.LiveStream, l.Id, l.Title, l.CreatorMemberId == memberId, l.HostMemberId == memberId))
             .ToListAsync(ct);
         return [.. assignments, .. streams];

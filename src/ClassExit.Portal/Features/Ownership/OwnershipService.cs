@@ -242,9 +242,9 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
 
     private static async Task<IReadOnlyList<TransferableDuty>> OwnerDutiesAsync(PortalDbContext db, long classId, long owner, CancellationToken ct)
     {
-        var assignments = await db.Assignments.Where(a => a.ClassId == classId && a.ResponsibleMemberId == owner && (a.Status == AssignmentStatus.Open || a.GradedCount < a.SubmissionCount))
+        var assignments = await db.Assignments.Where(Assignment.Unfinished).Where(a => a.ClassId == classId && a.ResponsibleMemberId == owner)
             .Select(a => new TransferableDuty(DutyKind.Assignment, a.Id, a.Title)).ToListAsync(ct);
-        var streams = await db.LiveStreams.Where(l => l.ClassId == classId && l.HostMemberId == owner && (l.Status == LiveStreamStatus.Scheduled || l.Status == LiveStreamStatus.Running))
+        var streams = await db.LiveStreams.Where(LiveStream.Unfinished).Where(l => l.ClassId == classId && l.HostMemberId == owner)
             .Select(l => new TransferableDuty(DutyKind.LiveStream, l.Id, l.Title)).ToListAsync(ct);
         var polls = await db.Polls.Where(p => p.ClassId == classId && p.OwnerMemberId == owner).Select(p => new TransferableDuty(DutyKind.Poll, p.Id, p.Title)).ToListAsync(ct);
         return [.. assignments, .. streams, .. polls];
