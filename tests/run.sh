@@ -7,11 +7,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s)
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> Installing Chromium (Debian package) for the browser tests"
+# Chromium for the browser tests, and a CJK font so that pages (and failure screenshots) render Chinese as people see it.
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then
+  echo "==> Installing Chromium and a CJK font (Debian packages) for the browser tests"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 [ -x /usr/bin/chromium ] || { echo "Chromium is missing at /usr/bin/chromium and could not be installed" >&2; exit 1; }
 

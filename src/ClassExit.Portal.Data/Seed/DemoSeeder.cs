@@ -84,7 +84,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         specs.AddRange([
             new ClassSpec("物理竞赛班", NormalTermEnd(today)),
             new ClassSpec("数学建模兴趣班", NormalTermEnd(today)),
-            new ClassSpec("英语角 English Corner", NormalTermEnd(today)),
+            new ClassSpec("英语角", NormalTermEnd(today)),
             new ClassSpec("教师发展研修班", NormalTermEnd(today)),
             // Policies at work (api.md): blacklisted, key, classified, inside the freeze window.
             new ClassSpec("校务委员会（禁止退出）", NormalTermEnd(today), ExitLocked: true),
@@ -101,9 +101,9 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await MarkOwnerResigningAsync(org, "数学建模兴趣班", ct);
         await SeedSyncHistoryAsync(org, now, ct);
 
-        SeedReasonCodes(org, [("100001", "学期调班 Term class change"), ("100002", "转学 Transfer to another school"),
-            ("100003", "毕业离校 Graduation"), ("200001", "部门重组 Department re-organisation"), ("200002", "实习期满 Internship ended")]);
-        db.ApiKeys.Add(new ApiKey(org.Id, "HR 系统 (demo)", hr.Id, SchoolApiKey, now));
+        SeedReasonCodes(org, [("100001", "学期调班"), ("100002", "转学"),
+            ("100003", "毕业离校"), ("200001", "部门重组"), ("200002", "实习期满")]);
+        db.ApiKeys.Add(new ApiKey(org.Id, "HR 系统（演示）", hr.Id, SchoolApiKey, now));
         await db.SaveChangesAsync(ct);
         return org;
     }
@@ -121,7 +121,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
 
         var specs = new List<ClassSpec>();
         for (var i = 1; i <= 16; i++)
-            specs.Add(new ClassSpec($"销售培训班 第{i}期", NormalTermEnd(today), Checklist: ["客户资料交接 Client records handed over", "在途业务移交 Open deals handed over"]));
+            specs.Add(new ClassSpec($"销售培训班 第{i}期", NormalTermEnd(today), Checklist: ["客户资料交接", "在途业务移交"]));
         string[] topics = ["合规培训", "反洗钱基础", "新员工入职培训", "理财经理认证", "信贷风险管理", "客户服务礼仪", "Excel 数据分析", "领导力发展"];
         foreach (var topic in topics)
             for (var i = 1; i <= 3; i++)
@@ -136,9 +136,9 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await MarkOwnerResigningAsync(org, "领导力发展 1班", ct);
         await SeedSyncHistoryAsync(org, now, ct);
 
-        SeedReasonCodes(org, [("300001", "岗位调整 Role change"), ("300002", "实习期满 Internship ended"), ("300003", "离职 Resignation"),
-            ("300004", "部门重组 Department re-organisation")]);
-        db.ApiKeys.Add(new ApiKey(org.Id, "HR 系统 (demo)", hr.Id, FinanceApiKey, now));
+        SeedReasonCodes(org, [("300001", "岗位调整"), ("300002", "实习期满"), ("300003", "离职"),
+            ("300004", "部门重组")]);
+        db.ApiKeys.Add(new ApiKey(org.Id, "HR 系统（演示）", hr.Id, FinanceApiKey, now));
         await db.SaveChangesAsync(ct);
         return org;
     }
@@ -389,19 +389,19 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
 
         var ended = new LiveStream(org.Id, c.Id, teachers[0].Id, "直播课：知识点串讲", now.AddDays(-10), LiveStreamStatus.Ended);
         var scheduled = new LiveStream(org.Id, c.Id, t2.Id, "直播答疑", now.AddDays(3 + _random.Next(10)));
-        var meeting = new LiveStream(org.Id, c.Id, teachers[0].Id, "班会 Class meeting", now.AddDays(5 + _random.Next(20)));
+        var meeting = new LiveStream(org.Id, c.Id, teachers[0].Id, "班会", now.AddDays(5 + _random.Next(20)));
         db.LiveStreams.AddRange(ended, scheduled, meeting);
         db.LiveReplays.Add(new LiveReplay(org.Id, c.Id, teachers[0].Id, "回放：知识点串讲"));
 
-        db.Announcements.Add(new Announcement(org.Id, c.Id, teachers[0].Id, "本周安排 Weekly plan", now.AddDays(-7)));
-        db.Announcements.Add(new Announcement(org.Id, c.Id, t1.Id, "考试通知 Exam notice", now.AddDays(-2)));
+        db.Announcements.Add(new Announcement(org.Id, c.Id, teachers[0].Id, "本周安排", now.AddDays(-7)));
+        db.Announcements.Add(new Announcement(org.Id, c.Id, t1.Id, "考试通知", now.AddDays(-2)));
         db.SharedDocuments.Add(new SharedDocument(org.Id, c.Id, t1.Id, "课程资料汇总"));
         db.SharedDocuments.Add(new SharedDocument(org.Id, c.Id, students[_random.Next(students.Count)].Id, "小组讨论记录"));
         db.Polls.Add(new Poll(org.Id, c.Id, students[_random.Next(students.Count)].Id, "周末活动投票", now.AddDays(4)));
         db.Polls.Add(new Poll(org.Id, c.Id, t2.Id, "答疑时间投票", now.AddDays(2)));
 
         string[] lines = ["收到，谢谢老师！", "今天的作业截止时间是几点？", "资料已上传到共享文档。", "明天的直播几点开始？", "请大家按时提交。",
-            "好的", "Can someone share the slides?", "第三题怎么做？", "已完成接龙。", "周五放学后集合。"];
+            "好的", "谁能分享一下课件？", "第三题怎么做？", "已完成接龙。", "周五放学后集合。"];
         var speakers = teachers.Concat(students).ToList();
         for (var i = 0; i < 24; i++)
         {
@@ -410,7 +410,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         }
         // Every student has said something in the class, so every leaver has chat to keep, purge or export.
         foreach (var s in students)
-            db.ChatMessages.Add(new ChatMessage(org.Id, c.Id, s.Id, "收到 Received", now.AddMinutes(-_random.Next(60 * 24 * 30))));
+            db.ChatMessages.Add(new ChatMessage(org.Id, c.Id, s.Id, "收到", now.AddMinutes(-_random.Next(60 * 24 * 30))));
         for (var i = 0; i < 5; i++)
             db.SignUpEntries.Add(new SignUpEntry(org.Id, c.Id, students[_random.Next(students.Count)].Id, "春游报名接龙", now.AddDays(-_random.Next(20))));
         _afterSave.Add(() =>

@@ -54,11 +54,21 @@ public sealed class ClassGroup : ITenantOwned
 
     public IReadOnlyList<HandoverChecklistItem> Checklist => _checklist;
 
+    public const int MaxChecklistItems = 20;
+
     public HandoverChecklistItem AddChecklistItem(string title)
     {
-        var item = new HandoverChecklistItem(title);
+        if (_checklist.Count >= MaxChecklistItems) throw new InvalidOperationException($"A class has at most {MaxChecklistItems} checklist items.");
+        var item = new HandoverChecklistItem(title.Trim());
         _checklist.Add(item);
         return item;
+    }
+
+    /// <summary>Drops a checklist item; members' completions of it go with it (the caller deletes them).</summary>
+    public bool RemoveChecklistItem(long itemId)
+    {
+        var item = _checklist.FirstOrDefault(i => i.Id == itemId);
+        return item is not null && _checklist.Remove(item);
     }
 
     public void SetExitLocked(bool locked) { ExitLocked = locked; Version++; }
@@ -88,8 +98,11 @@ public sealed class HandoverChecklistItem
     internal HandoverChecklistItem(string title)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
+        if (title.Length > MaxTitleLength) throw new ArgumentException($"A checklist item is at most {MaxTitleLength} characters.", nameof(title));
         Title = title;
     }
+
+    public const int MaxTitleLength = 200;
 
     public long Id { get; private set; }
     public long ClassId { get; private set; }

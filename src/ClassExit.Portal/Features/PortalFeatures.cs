@@ -51,6 +51,8 @@ public static class PortalFeatures
         services.AddScoped<RetentionService>();
         services.AddScoped<ChatExportService>();
         services.AddScoped<PolicyService>();
+        services.AddScoped<HandoverChecklistService>();
+        services.AddScoped<DeviceBindingService>();
         return services;
     }
 }

@@ -19,11 +19,12 @@ public class AuditBrowserTests(BrowserFixture fixture)
             await page.Locator("input[data-testid=filter-action], [data-testid=filter-action] input").First.FillAsync("auth.sign_in");
             await page.GetByTestId("search").ClickAsync();
             await Assertions.Expect(table.Locator("tbody tr").First).ToContainTextAsync("auth.sign_in");
-            foreach (var action in await table.Locator("tbody tr td:nth-child(3)").AllInnerTextsAsync())
+            // The action reads in the reader's language beside its code.
+            foreach (var action in await table.Locator("tbody tr td:nth-child(3) code").AllInnerTextsAsync())
                 Assert.StartsWith("auth.sign_in", action.Trim());
 
             await page.GetByTestId("verify-now").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Chain intact");
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("哈希链完整");
 
             var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
             var path = Path.Combine(Path.GetTempPath(), $"audit-export-{Guid.NewGuid():N}.csv");

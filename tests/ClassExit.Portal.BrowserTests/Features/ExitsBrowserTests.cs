@@ -31,7 +31,7 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         await page.GotoAsync("/approvals");
         await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("approval-grid");
-        var teacherRow = grid.Locator("tbody tr", new() { HasText = "教师 Teacher" }).First;
+        var teacherRow = grid.Locator("tbody tr", new() { HasText = "教师" }).First;
         await Assertions.Expect(teacherRow).ToBeVisibleAsync();
         await teacherRow.Locator("a[data-testid^=open-exit-]").ClickAsync();
 
@@ -42,14 +42,14 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.GetByTestId("exit-handover")).ToContainTextAsync("→");
 
         await page.GetByTestId("approve").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("exit-status")).ToContainTextAsync("已完成 Completed");
-        await Assertions.Expect(page.GetByTestId("exit-timeline")).ToContainTextAsync("exit.completed");
+        await Assertions.Expect(page.GetByTestId("exit-status")).ToContainTextAsync("已完成");
+        await Assertions.Expect(page.GetByTestId("exit-timeline")).ToContainTextAsync("完成退出");
 
         // Back in the queue, the teacher's request is gone.
         await page.GotoAsync("/approvals");
         await BrowserFixture.WaitForInteractiveAsync(page);
         await Assertions.Expect(grid.Locator("tbody tr").First).ToBeVisibleAsync();
-        await Assertions.Expect(grid.Locator("tbody tr", new() { HasText = "教师 Teacher" })).ToHaveCountAsync(0);
+        await Assertions.Expect(grid.Locator("tbody tr", new() { HasText = "教师" })).ToHaveCountAsync(0);
     });
 
     [Fact]
@@ -58,12 +58,12 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         await page.GotoAsync("/classes");
         await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("classes-grid");
-        await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
+        await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常");
         await grid.Locator("tbody tr", new() { HasText = "高一(2)班" }).First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("class-name")).ToHaveTextAsync("高一(2)班");
 
         var members = page.GetByTestId("members-grid");
-        var studentRow = members.Locator("tbody tr", new() { HasText = "学生 Student" }).First;
+        var studentRow = members.Locator("tbody tr", new() { HasText = "学生" }).First;
         await Assertions.Expect(studentRow).ToBeVisibleAsync();
         var studentName = (await studentRow.Locator("td").First.InnerTextAsync()).Trim();
         await studentRow.Locator("button[data-testid^=start-exit-]").ClickAsync();
@@ -71,12 +71,12 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         var dialog = page.GetByTestId("start-exit-dialog");
         await Assertions.Expect(dialog.GetByTestId("decision-completes")).ToBeVisibleAsync();
         await Assertions.Expect(dialog.GetByTestId("preview-retention")).ToContainTextAsync("30");
-        await Assertions.Expect(dialog.GetByTestId("preview-backup")).ToContainTextAsync("unanswered");
+        await Assertions.Expect(dialog.GetByTestId("preview-backup")).ToContainTextAsync("已读未回复");
         await page.GetByTestId("confirm-exit").ClickAsync();
 
         await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("已退出班级");
         await members.Locator("input").First.FillAsync(studentName);
-        await Assertions.Expect(members.Locator("tbody tr", new() { HasText = studentName }).First).ToContainTextAsync("已退出 Left");
+        await Assertions.Expect(members.Locator("tbody tr", new() { HasText = studentName }).First).ToContainTextAsync("已退出");
     });
 
     [Fact]
@@ -85,13 +85,13 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         await page.GotoAsync("/classes");
         await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("classes-grid");
-        await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常 Active");
+        await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常");
         await grid.Locator("tbody tr", new() { HasText = "高一(1)班" }).First.ClickAsync();
         var members = page.GetByTestId("members-grid");
-        var ownerRow = members.Locator("tbody tr", new() { HasText = "创建者 Owner" }).First;
+        var ownerRow = members.Locator("tbody tr", new() { HasText = "创建者" }).First;
         await ownerRow.Locator("button[data-testid^=start-exit-]").ClickAsync();
         var dialog = page.GetByTestId("start-exit-dialog");
-        await Assertions.Expect(dialog.GetByTestId("reason-50101")).ToContainTextAsync("Transfer ownership or dissolve the class first");
+        await Assertions.Expect(dialog.GetByTestId("reason-50101")).ToContainTextAsync("请先转让班级所有权或解散班级");
         await Assertions.Expect(page.GetByTestId("confirm-exit")).ToBeDisabledAsync();
     });
 }

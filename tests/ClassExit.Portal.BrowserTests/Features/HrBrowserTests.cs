@@ -16,7 +16,7 @@ public class HrBrowserTests(BrowserFixture fixture)
         {
             await page.GotoAsync("/api-keys");
             await BrowserFixture.WaitForInteractiveAsync(page);
-            await Assertions.Expect(page.GetByTestId("keys-table")).ToContainTextAsync("HR 系统 (demo)");
+            await Assertions.Expect(page.GetByTestId("keys-table")).ToContainTextAsync("HR 系统（演示）");
             await page.Locator("input[data-testid=key-name], [data-testid=key-name] input").First.FillAsync("浏览器测试 key");
             await page.Locator("[data-testid=key-owner]").First.ClickAsync();
             await page.Locator(".mud-popover-open .mud-list-item").First.ClickAsync();

@@ -30,9 +30,9 @@ public class RetentionBrowserTests(BrowserFixture fixture)
             await page.GotoAsync("/retention");
             await BrowserFixture.WaitForInteractiveAsync(page);
             var runs = page.GetByTestId("runs-table");
-            var before = await runs.Locator("tbody tr", new() { HasText = "manual" }).CountAsync();
+            var before = await runs.Locator("tbody tr", new() { HasText = "手动" }).CountAsync();
             await page.GetByTestId("run-now").ClickAsync();
-            await Assertions.Expect(runs.Locator("tbody tr", new() { HasText = "Completed" }).Filter(new() { HasText = "manual" }))
+            await Assertions.Expect(runs.Locator("tbody tr", new() { HasText = "已完成" }).Filter(new() { HasText = "手动" }))
                 .ToHaveCountAsync(before + 1, new() { Timeout = 30_000 });
 
             await page.GotoAsync($"/members/{student}");

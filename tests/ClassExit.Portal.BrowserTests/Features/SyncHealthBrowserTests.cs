@@ -20,7 +20,7 @@ public class SyncHealthBrowserTests(BrowserFixture fixture)
             var resync = grid.Locator("button[data-testid^=resync-]").First;
             await Assertions.Expect(resync).ToBeVisibleAsync();
             await resync.ClickAsync();
-            await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("Resync requested");
+            await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("重新同步");
             await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "sync-health.png"), FullPage = true });
         }
         catch (Exception ex)

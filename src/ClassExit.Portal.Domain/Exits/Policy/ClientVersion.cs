@@ -3,12 +3,13 @@ namespace ClassExit.Portal.Domain.Exits.Policy;
 /// <summary>A dotted numeric client version (3.1.10), compared part by part: 3.1.9 &lt; 3.1.10 &lt; 3.10.0.</summary>
 public readonly record struct ClientVersion(int Major, int Minor, int Patch) : IComparable<ClientVersion>
 {
-    public static bool TryParse(string? text, out ClientVersion version)
+    /// <summary>Parses <c>3.1.10</c>; clients may send <c>3.2</c> (patch 0) unless <paramref name="requirePatch"/> asks for all three numbers.</summary>
+    public static bool TryParse(string? text, out ClientVersion version, bool requirePatch = false)
     {
         version = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var parts = text.Trim().Split('.');
-        if (parts.Length is < 2 or > 3) return false;
+        if (parts.Length is < 2 or > 3 || (requirePatch && parts.Length != 3)) return false;
         var numbers = new int[3];
         for (var i = 0; i < parts.Length; i++)
         {

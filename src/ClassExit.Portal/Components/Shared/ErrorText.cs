@@ -1,20 +1,24 @@
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Infrastructure;
 
 namespace ClassExit.Portal.Components.Shared;
 
-/// <summary>Catalogue messages as the portal shows them: Chinese, English and the remedy.</summary>
+/// <summary>
+/// Catalogue messages as the portal shows them, in the reader's language. The catalogue carries both languages itself (the API
+/// answers with both), so the portal picks one instead of copying the catalogue into resource files.
+/// </summary>
 public static class ErrorText
 {
     public static string Message(int code)
     {
         var d = ErrorCatalogue.Get(code);
-        return $"{d.MessageZh} {d.MessageEn}";
+        return PortalLocalization.IsChinese ? d.MessageZh : d.MessageEn;
     }
 
     public static string Remedy(int code)
     {
         var d = ErrorCatalogue.Get(code);
-        return $"{d.RemedyZh} {d.RemedyEn}";
+        return PortalLocalization.IsChinese ? d.RemedyZh : d.RemedyEn;
     }
 
     /// <summary>One line for a snackbar: code, message, remedy.</summary>

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
@@ -29,9 +30,9 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         var current = await db.Organisations.Where(o => o.Id == user.OrganisationId).Select(o => o.Policy.DailyBatchQuota).SingleAsync(ct);
-        if (requestedLimit <= current || requestedLimit > 100_000) return $"请求的配额须大于当前 {current} 且不超过 100000。Ask for more than {current} and at most 100000.";
-        if (string.IsNullOrWhiteSpace(reason)) return "请说明原因。Give a reason.";
-        if (await db.QuotaIncreaseRequests.AnyAsync(r => r.Status == QuotaRequestStatus.Pending, ct)) return "已有待处理的申请。A request is already pending.";
+        if (requestedLimit <= current || requestedLimit > 100_000) return Text.Format("Quota.ErrorRange", current);
+        if (string.IsNullOrWhiteSpace(reason)) return Text.Get("Quota.ErrorReason");
+        if (await db.QuotaIncreaseRequests.AnyAsync(r => r.Status == QuotaRequestStatus.Pending, ct)) return Text.Get("Quota.ErrorPending");
         var now = clock.GetUtcNow();
         var request = new QuotaIncreaseRequest(user.OrganisationId, current, requestedLimit, reason.Trim(), user.MemberId ?? 0, now);
         db.QuotaIncreaseRequests.Add(request);

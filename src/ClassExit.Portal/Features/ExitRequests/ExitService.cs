@@ -1,3 +1,4 @@
+using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
@@ -35,9 +36,9 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         var decision = ExitPolicyEngine.Evaluate(s.Input);
 
         var days = RetentionRules.RetentionDays(s.Membership.Role, s.Member.IsEnterpriseAdmin, s.Class.Classification, s.Organisation.Policy);
-        var basis = s.Class.Classification == Classification.Classified ? "涉密班级 Classified class"
-            : s.Member.IsEnterpriseAdmin ? "企业管理员 Enterprise admin"
-            : s.Membership.Role == ClassRole.Student ? "学生/普通成员 Student or member" : "教师/管理员 Teacher or admin";
+        var basis = Text.Get(s.Class.Classification == Classification.Classified ? "Preview.BasisClassified"
+            : s.Member.IsEnterpriseAdmin ? "Preview.BasisAdmin"
+            : s.Membership.Role == ClassRole.Student ? "Preview.BasisStudent" : "Preview.BasisTeacher");
         var successors = await (from ms in db.Memberships
                                 join m in db.Members on ms.MemberId equals m.Id
                                 where ms.ClassId == classId && ms.MemberId != memberId && ms.State == MembershipState.Active
@@ -56,7 +57,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             ownerName,
             await db.LiveReplays.Where(r => r.ClassId == classId && r.CreatorMemberId == memberId && r.Visibility == ReplayVisibility.Class).Select(r => r.Title).ToListAsync(ct),
             s.Duties.Where(d => d.ResponsibleIsLeaver || d.CreatedByLeaver)
-                .Select(d => new DutyToHandOver(d.Kind, d.Id, d.Title, d.Kind == DutyKind.Assignment ? "作业批改 Grading" : "直播 Live stream")).ToList(),
+                .Select(d => new DutyToHandOver(d.Kind, d.Id, d.Title, Labels.Of(d.Kind))).ToList(),
             successors,
             await db.MessageReceipts.CountAsync(r => r.ClassId == classId && r.MemberId == memberId && r.RepliedAt == null, ct),
             files?.Count ?? 0, files?.Bytes ?? 0,

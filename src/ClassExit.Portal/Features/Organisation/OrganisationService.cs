@@ -11,9 +11,9 @@ public sealed record OrganisationInfo(long Id, string Name, OrganisationKind Kin
 
     public DateOnly Today(DateTimeOffset utcNow) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(utcNow, TimeZone).DateTime);
 
-    /// <summary>A time in the organisation's zone, as users read it.</summary>
-    public string Format(DateTimeOffset? utc, string format = "yyyy-MM-dd HH:mm") =>
-        utc is null ? "—" : TimeZoneInfo.ConvertTime(utc.Value, TimeZone).ToString(format);
+    /// <summary>A time in the organisation's zone, written as the reader's language writes it ("g": short date and time; "G" with seconds).</summary>
+    public string Format(DateTimeOffset? utc, string format = "g") =>
+        utc is null ? "—" : TimeZoneInfo.ConvertTime(utc.Value, TimeZone).ToString(format, System.Globalization.CultureInfo.CurrentCulture);
 }
 
 public sealed class OrganisationService(TenantDb tenantDb)

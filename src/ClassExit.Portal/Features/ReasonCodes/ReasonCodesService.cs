@@ -1,3 +1,4 @@
+using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
@@ -22,11 +23,11 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock)
     public async Task<string?> AddAsync(string code, string label, CancellationToken ct = default)
     {
         code = code.Trim();
-        if (!ReasonCode.IsWellFormed(code)) return "编码必须是6位数字。The code must be exactly 6 digits.";
-        if (string.IsNullOrWhiteSpace(label) || label.Length > 200) return "请填写说明（最多200字）。Enter a label (at most 200 characters).";
+        if (!ReasonCode.IsWellFormed(code)) return Text.Get("ReasonCodes.ErrorFormat");
+        if (string.IsNullOrWhiteSpace(label) || label.Length > 200) return Text.Get("ReasonCodes.ErrorLabel");
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await db.ReasonCodes.AnyAsync(r => r.Code == code, ct)) return "该编码已存在。The code exists already.";
+        if (await db.ReasonCodes.AnyAsync(r => r.Code == code, ct)) return Text.Get("ReasonCodes.ErrorExists");
         var now = clock.GetUtcNow();
         var reason = new ReasonCode(user.OrganisationId, code, label.Trim());
         db.ReasonCodes.Add(reason);

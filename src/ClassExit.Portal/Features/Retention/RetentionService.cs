@@ -1,3 +1,4 @@
+using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
@@ -116,10 +117,10 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         return rows.Select(r =>
         {
             var days = RetentionRules.RetentionDays(r.Role, member.IsEnterpriseAdmin, r.Classification, org.Policy);
-            var why = r.Held ? "法律保全 Legal hold: never purged while it lasts"
-                : days is null ? "企业管理员永久保留 Enterprise admin: kept for good"
-                : r.Classification == Classification.Classified ? $"涉密班级 Classified class: {days} days"
-                : r.Role == ClassRole.Student ? $"学生 Student: {days} days" : $"教师 Teacher: {days} days";
+            var why = r.Held ? Text.Get("Retention.WhyHeld")
+                : days is null ? Text.Get("Retention.WhyAdmin")
+                : r.Classification == Classification.Classified ? Text.Format("Retention.WhyClassified", days)
+                : r.Role == ClassRole.Student ? Text.Format("Retention.WhyStudent", days) : Text.Format("Retention.WhyTeacher", days);
             return new TimelineRow(r.Id, r.Name, r.Role, r.State, r.LeftAt, r.Kept, r.Held ? null : r.PurgeAfter, why, r.Held);
         }).ToList();
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bunit;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Members;
@@ -86,8 +87,9 @@ public class ClassesGridTests
     }
 
     [Fact]
-    public async Task Grid_PolicyChips_ShowLockAndFreeze()
+    public async Task Grid_PolicyChips_ShowLockAndFreeze_InTheReadersLanguage()
     {
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo("zh-CN");
         var (database, ours) = await ArrangeAsync();
         await using var _ = database;
         await using var ctx = await ContextAsync(database, ours);
@@ -96,10 +98,17 @@ public class ClassesGridTests
         grid.WaitForAssertion(() =>
         {
             var rows = grid.FindAll("tbody tr.mud-table-row");
-            Assert.Contains("冻结期 Freeze window", rows[0].TextContent);
-            Assert.Contains("禁止退出 Exit-locked", rows[1].TextContent);
+            Assert.Contains("冻结期", rows[0].TextContent);
+            Assert.DoesNotContain("Freeze window", rows[0].TextContent);
+            Assert.Contains("禁止退出", rows[1].TextContent);
             Assert.DoesNotContain("冻结期", rows[2].TextContent);
         }, TimeSpan.FromSeconds(10));
+
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo("en");
+        await using var en = await ContextAsync(database, ours);
+        en.Render<MudPopoverProvider>();
+        var english = en.Render<ClassesGrid>();
+        english.WaitForAssertion(() => Assert.Contains("Exit-locked", english.FindAll("tbody tr.mud-table-row")[1].TextContent), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

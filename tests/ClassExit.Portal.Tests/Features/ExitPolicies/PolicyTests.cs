@@ -2,6 +2,7 @@ using System.Net;
 using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.ExitPolicies;
 using ClassExit.Portal.Tests.Features.ExitRequests;
 using ClassExit.Portal.Tests.Infrastructure;
@@ -57,18 +58,166 @@ public class PolicyTests(PortalFactory factory)
     }
 
     [Fact]
-    public async Task InvalidPolicy_IsRefusedWithBilingualMessages_AndPreviewListsFreezeChanges()
+    public async Task InvalidPolicy_IsRefusedWithEveryViolation_AndPreviewListsFreezeChanges()
     {
         var (policies, scope) = await factory.ServiceAsAsync<PolicyService>("admin@school.demo");
         using var _ = scope;
         var current = await policies.GetAsync();
         var bad = await policies.SaveAsync(current with { MinimumClientVersion = "three", FreezeWindowDays = 99, StudentRetentionDays = 0 }, DemoSeeder.Password);
-        Assert.Equal(3, bad.Errors.Count);
-        Assert.All(bad.Errors, e => Assert.Matches("[\u4e00-\u9fff].*[A-Za-z]", e));
+        Assert.Equal(ErrorCatalogue.MalformedRequest, bad.Code);
+        Assert.Equal([PolicyViolation.MinimumClientVersionFormat, PolicyViolation.FreezeWindowRange, PolicyViolation.StudentRetentionRange], bad.Errors);
 
         var impact = await policies.PreviewAsync(current with { FreezeWindowDays = 0 });
         Assert.Contains("高三(13)班 期末冲刺", impact.ClassesLeavingFreeze);
-        Assert.Contains(impact.Changes, c => c.StartsWith("FreezeWindowDays: 14 → 0"));
+        Assert.Equal([new PolicyChange(nameof(ExitPolicy.FreezeWindowDays), 14, 0)], impact.Changes);
         Assert.Equal(current, await policies.GetAsync());
+    }
+
+    [Fact]
+    public async Task ShorterStudentRetention_PreviewCountsLeaversMessages_SaveReschedulesThem_RestoreBringsThemBack()
+    {
+        var (policies, scope) = await factory.ServiceAsAsync<PolicyService>("admin@school.demo");
+        using var _ = scope;
+        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(3)班");
+        var student = members.First(m => m.Role == ClassRole.Student).MemberId;
+        var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }))).StatusCode);
+        DateTimeOffset leftAt;
+        int messages;
+        await using (var db = factory.SystemDb())
+        {
+            leftAt = (await db.Memberships.SingleAsync(m => m.ClassId == classId && m.MemberId == student)).LeftAt!.Value;
+            messages = await db.ChatMessages.CountAsync(m => m.ClassId == classId && m.SenderMemberId == student);
+            Assert.True(messages > 0, "the demo student wrote messages");
+            Assert.True(await db.ChatMessages.Where(m => m.ClassId == classId && m.SenderMemberId == student).AllAsync(m => m.PurgeAfter == leftAt.AddDays(30)));
+        }
+
+        var original = await policies.GetAsync();
+        var shorter = original with { StudentRetentionDays = 7 };
+        try
+        {
+            var impact = await policies.PreviewAsync(shorter);
+            Assert.True(impact.Retention.MessagesEarlier >= messages);
+            Assert.Equal(0, impact.Retention.MessagesLater);
+
+            var saved = await policies.SaveAsync(shorter, DemoSeeder.Password);
+            Assert.True(saved.Succeeded);
+            Assert.Equal(impact.Retention, saved.Retention);
+            await using (var db = factory.SystemDb())
+            {
+                Assert.True(await db.ChatMessages.Where(m => m.ClassId == classId && m.SenderMemberId == student).AllAsync(m => m.PurgeAfter == leftAt.AddDays(7)));
+                var audit = await db.AuditEntries.Where(a => a.Action == "policy.changed").OrderByDescending(a => a.Id).FirstAsync();
+                Assert.Contains("StudentRetentionDays: 30 → 7", audit.Details);
+                Assert.Contains("retention_rescheduled", audit.Details);
+            }
+        }
+        finally
+        {
+            Assert.True((await policies.SaveAsync(original, DemoSeeder.Password)).Succeeded);
+        }
+        await using (var db = factory.SystemDb())
+            Assert.True(await db.ChatMessages.Where(m => m.ClassId == classId && m.SenderMemberId == student).AllAsync(m => m.PurgeAfter == leftAt.AddDays(30)));
+    }
+
+    [Fact]
+    public async Task TermEnd_ForManyClassesAtOnce_OneAuditEntryEach_ThenFreezeRefuses50202()
+    {
+        var (policies, scope) = await factory.ServiceAsAsync<PolicyService>("admin@school.demo");
+        using var _ = scope;
+        var rows = (await policies.ClassesAsync("高一(", new ClassExit.Portal.Infrastructure.PageRequest(1, 3))).Items;
+        Assert.Equal(3, rows.Count);
+        var ids = rows.Select(r => r.ClassId).ToList();
+        var soon = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(5));
+        try
+        {
+            Assert.Equal((ErrorCatalogue.StepUpFailed, 0), await policies.SetTermEndAsync(ids, soon, "wrong"));
+            Assert.Equal((ErrorCatalogue.NotFound, 0), await policies.SetTermEndAsync([ids[0], 999_999], soon, DemoSeeder.Password));
+            Assert.Equal((null, 3), await policies.SetTermEndAsync(ids, soon, DemoSeeder.Password));
+            await using var db = factory.SystemDb();
+            Assert.All(await db.Classes.Where(c => ids.Contains(c.Id)).ToListAsync(), c => Assert.Equal(soon, c.TermEndsOn));
+            foreach (var id in ids)
+                Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "class_policy.changed" && a.ClassId == id && a.Details!.Contains("\"bulk\":3")));
+
+            var student = await db.Memberships.Where(m => m.ClassId == ids[0] && m.Role == ClassRole.Student && m.State == MembershipState.Active).Select(m => m.MemberId).FirstAsync();
+            var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(ids[0], new { member_id = student, channel = "mobile", verification = "biometric" }));
+            Assert.Equal(50202, (await response.JsonAsync()).GetProperty("code").GetInt32());
+        }
+        finally
+        {
+            foreach (var r in rows) await policies.SetTermEndAsync([r.ClassId], r.TermEndsOn, DemoSeeder.Password);
+        }
+    }
+
+    [Fact]
+    public async Task ChecklistItem_AddedByAdmin_Blocks50105_UntilMarkedComplete_ThenRemovable()
+    {
+        var (checklists, scope) = await factory.ServiceAsAsync<HandoverChecklistService>("admin@school.demo");
+        using var _ = scope;
+        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(4)班");
+        var students = members.Where(m => m.Role == ClassRole.Student).Select(m => m.MemberId).ToList();
+        Assert.Equal(ErrorCatalogue.StepUpFailed, await checklists.AddItemAsync(classId, "归还实验器材", "wrong"));
+        Assert.Equal(ErrorCatalogue.MalformedRequest, await checklists.AddItemAsync(classId, new string('x', 201), DemoSeeder.Password));
+        Assert.Null(await checklists.AddItemAsync(classId, "归还实验器材", DemoSeeder.Password));
+        Assert.Equal(ErrorCatalogue.MalformedRequest, await checklists.AddItemAsync(classId, " 归还实验器材 ", DemoSeeder.Password));
+        var list = await checklists.GetAsync(classId);
+        var item = Assert.Single(list!.Items);
+        Assert.Equal(0, item.CompletedBy);
+
+        var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+        var refused = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }));
+        Assert.Equal(50105, (await refused.JsonAsync()).GetProperty("code").GetInt32());
+
+        Assert.Null(await checklists.SetCompletedAsync(classId, item.ItemId, students[0], true));
+        Assert.Equal(ErrorCatalogue.NotFound, await checklists.SetCompletedAsync(classId, item.ItemId, 999_999, true));
+        var page = await checklists.MembersAsync(classId, null, new ClassExit.Portal.Infrastructure.PageRequest(1, 200));
+        Assert.Contains(item.ItemId, page.Items.Single(m => m.MemberId == students[0]).Completed);
+        Assert.Equal(1, (await checklists.GetAsync(classId))!.Items.Single().CompletedBy);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }))).StatusCode);
+
+        Assert.Null(await checklists.RemoveItemAsync(classId, item.ItemId, DemoSeeder.Password));
+        Assert.Empty((await checklists.GetAsync(classId))!.Items);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[1], channel = "mobile", verification = "biometric" }))).StatusCode);
+        await using var db = factory.SystemDb();
+        Assert.False(await db.HandoverCompletions.AnyAsync(h => h.ChecklistItemId == item.ItemId));
+        Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.ClassId == classId && (a.Action == "checklist.item_added" || a.Action == "checklist.item_removed")));
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "checklist.completed" && a.MemberId == students[0]));
+    }
+
+    [Fact]
+    public async Task DeviceBinding_UnboundDeviceRefused50204_BindingItLetsTheExitThrough_OtherOrganisationsDevice404()
+    {
+        var (policies, scope) = await factory.ServiceAsAsync<PolicyService>("admin@school.demo");
+        using var _ = scope;
+        var (bindings, scope2) = await factory.ServiceAsAsync<DeviceBindingService>("admin@school.demo");
+        using var __ = scope2;
+        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(5)班");
+        var student = members.First(m => m.Role == ClassRole.Student).MemberId;
+        var device = (await bindings.DevicesAsync(student)).First();
+        var original = await policies.GetAsync();
+        try
+        {
+            Assert.True((await policies.SaveAsync(original with { DeviceBindingRequired = true }, DemoSeeder.Password)).Succeeded);
+            Assert.Null(await bindings.SetBoundAsync(device.DeviceId, false, DemoSeeder.Password));
+            var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+            var refused = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
+            Assert.Equal(50204, (await refused.JsonAsync()).GetProperty("code").GetInt32());
+
+            Assert.Equal(ErrorCatalogue.StepUpFailed, await bindings.SetBoundAsync(device.DeviceId, true, "wrong"));
+            Assert.Null(await bindings.SetBoundAsync(device.DeviceId, true, DemoSeeder.Password));
+            Assert.True((await bindings.DevicesAsync(student)).Single(d => d.DeviceId == device.DeviceId).IsBound);
+            var ok = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+            await using var db = factory.SystemDb();
+            var financeOrg = await factory.OrganisationIdAsync(DemoSeeder.FinanceName);
+            var financeDevice = await db.Devices.Where(d => d.OrganisationId == financeOrg).Select(d => d.Id).FirstAsync();
+            Assert.Equal(ErrorCatalogue.NotFound, await bindings.SetBoundAsync(financeDevice, false, DemoSeeder.Password));
+            Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Action == "device.binding_changed" && a.TargetId == device.DeviceId));
+        }
+        finally
+        {
+            await policies.SaveAsync(original, DemoSeeder.Password);
+            await bindings.SetBoundAsync(device.DeviceId, device.IsBound, DemoSeeder.Password);
+        }
     }
 }

@@ -113,7 +113,7 @@ public class ExitApiTests(PortalFactory factory)
     public async Task MemberOfTheOrganisationNotInTheClass_Refused50301()
     {
         var (classId, _, _) = await ExitApiTests.ClassAsync(factory, "高二(3)班");
-        var (_, _, others) = await ExitApiTests.ClassAsync(factory, "英语角 English Corner");
+        var (_, _, others) = await ExitApiTests.ClassAsync(factory, "英语角");
         var (_, _, inClass) = await ExitApiTests.ClassAsync(factory, "高二(3)班");
         var outsider = others.Select(m => m.MemberId).First(id => inClass.All(m => m.MemberId != id));
         var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(classId, new { member_id = outsider, channel = "pc", verification = "sms" }));
