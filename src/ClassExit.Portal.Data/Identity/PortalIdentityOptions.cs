@@ -9,6 +9,7 @@ namespace ClassExit.Portal.Data.Identity;
 public static class PortalIdentityOptions
 {
     public const int MaxFailedAccessAttempts = 5;
+    public const int MinimumPasswordLength = 10;
 
     public static void Configure(IdentityOptions options)
     {
@@ -17,7 +18,7 @@ public static class PortalIdentityOptions
         options.Lockout.AllowedForNewUsers = true;
         options.Lockout.MaxFailedAccessAttempts = MaxFailedAccessAttempts;
         options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-        options.Password.RequiredLength = 10;
+        options.Password.RequiredLength = MinimumPasswordLength;
         options.User.RequireUniqueEmail = true;
     }
 }

@@ -42,6 +42,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     ];
 
     private readonly Random _random = new(20261125);
+    private int _signIns;
 
     public async Task<bool> SeedAsync(CancellationToken ct = default)
     {
@@ -285,7 +286,9 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     private async Task<Member> AddSignInMemberAsync(Organisation org, string email, string name, OrgRole orgRole, string[] roles,
         CancellationToken ct, bool hrPermission = false)
     {
-        var member = new Member(org.Id, name, email.Split('@')[0].ToUpperInvariant() + "-" + org.Id, orgRole, email);
+        // Employee numbers in the organisation's own series (S00001…, F00001…), sign-in accounts from 90001.
+        var employeeNo = $"{(org.Kind == OrganisationKind.Education ? "S" : "F")}{90000 + ++_signIns}";
+        var member = new Member(org.Id, name, employeeNo, orgRole, email);
         if (hrPermission) member.GrantHrPermission();
         db.Members.Add(member);
         await db.SaveChangesAsync(ct);

@@ -44,8 +44,8 @@ public static class PortalIdentity
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager<PortalSignInManager>()
             .AddClaimsPrincipalFactory<PortalClaimsPrincipalFactory>()
+            .AddErrorDescriber<PortalIdentityErrorDescriber>()
             .AddDefaultTokenProviders();
-        services.AddSingleton<IEmailSender<PortalUser>, IdentityNoOpEmailSender>();
         services.AddPortalAuthorization();
         return services;
     }
@@ -72,4 +72,21 @@ internal sealed class PortalSignInManager(UserManager<PortalUser> userManager, I
     : SignInManager<PortalUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     public override async Task<bool> CanSignInAsync(PortalUser user) => !user.IsDisabled && await base.CanSignInAsync(user);
+}
+
+/// <summary>Identity's messages (password rules, wrong password) in the reader's language.</summary>
+internal sealed class PortalIdentityErrorDescriber : IdentityErrorDescriber
+{
+    private static IdentityError Error(string code, params object[] args) =>
+        new() { Code = code, Description = ClassExit.Portal.Components.Shared.Text.Format($"IdentityError.{code}", args) };
+
+    public override IdentityError PasswordMismatch() => Error(nameof(PasswordMismatch));
+    public override IdentityError PasswordTooShort(int length) => Error(nameof(PasswordTooShort), length);
+    public override IdentityError PasswordRequiresDigit() => Error(nameof(PasswordRequiresDigit));
+    public override IdentityError PasswordRequiresLower() => Error(nameof(PasswordRequiresLower));
+    public override IdentityError PasswordRequiresUpper() => Error(nameof(PasswordRequiresUpper));
+    public override IdentityError PasswordRequiresNonAlphanumeric() => Error(nameof(PasswordRequiresNonAlphanumeric));
+    public override IdentityError PasswordRequiresUniqueChars(int uniqueChars) => Error(nameof(PasswordRequiresUniqueChars), uniqueChars);
+    public override IdentityError DefaultError() => Error(nameof(DefaultError));
+    public override IdentityError ConcurrencyFailure() => Error(nameof(ConcurrencyFailure));
 }

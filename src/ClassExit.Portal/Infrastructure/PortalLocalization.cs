@@ -53,26 +53,20 @@ public static class PortalLocalization
     public static bool IsChinese => CultureInfo.CurrentUICulture.Name.StartsWith("zh", StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>MudBlazor's own texts in Chinese (MudBlazor ships English only).</summary>
+/// <summary>
+/// MudBlazor's own texts (pager, date picker, grid menus) from the portal's resource files, keys <c>Mud.&lt;MudBlazor key&gt;</c>;
+/// a key the portal does not carry falls back to MudBlazor's built-in English.
+/// </summary>
 internal sealed class PortalMudLocalizer : MudLocalizer
 {
-    private static readonly Dictionary<string, string> Chinese = new()
+    public override LocalizedString this[string key]
     {
-        ["MudDataGridPager_RowsPerPage"] = "每页行数：",
-        ["MudDataGridPager_InfoFormat"] = "{0}-{1} / 共 {2}",
-        ["MudDataGridPager_AllItems"] = "全部",
-        ["MudDataGridPager_FirstPage"] = "第一页",
-        ["MudDataGridPager_PreviousPage"] = "上一页",
-        ["MudDataGridPager_NextPage"] = "下一页",
-        ["MudDataGridPager_LastPage"] = "最后一页",
-        ["MudTablePager_RowsPerPage"] = "每页行数：",
-        ["MudTablePager_InfoFormat"] = "{0}-{1} / 共 {2}",
-        ["MudDataGrid_Loading"] = "加载中…",
-        ["MudDataGrid_NoRecords"] = "没有记录",
-    };
-
-    public override LocalizedString this[string key] =>
-        PortalLocalization.IsChinese && Chinese.TryGetValue(key, out var value)
-            ? new LocalizedString(key, value)
-            : new LocalizedString(key, key, resourceNotFound: true);
+        get
+        {
+            var ours = $"Mud.{key}";
+            return ClassExit.Portal.Components.Shared.Text.Exists(ours)
+                ? new LocalizedString(key, ClassExit.Portal.Components.Shared.Text.Get(ours))
+                : new LocalizedString(key, key, resourceNotFound: true);
+        }
+    }
 }

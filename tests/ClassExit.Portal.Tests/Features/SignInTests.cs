@@ -45,7 +45,7 @@ public class SignInTests(PortalFactory factory)
         {
             var wrong = await factory.SignInAsync(client, email, "wrong-password-" + i);
             Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
-            Assert.Contains("Invalid sign-in attempt", await wrong.Content.ReadAsStringAsync());
+            Assert.Contains("邮箱或密码不正确", await wrong.Content.ReadAsStringAsync());
         }
         var fifth = await factory.SignInAsync(client, email, "wrong-password-5");
         Assert.Contains("Account/Lockout", fifth.Headers.Location!.ToString());

@@ -37,9 +37,10 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         RedirectTo(newUri);
     }
 
-    public void RedirectToWithStatus(string uri, string message, HttpContext context)
+    /// <summary>Redirects with a status message: <paramref name="messageKey"/> is a resource key, prefixed with StatusMessage.ErrorPrefix for errors.</summary>
+    public void RedirectToWithStatus(string uri, string messageKey, HttpContext context)
     {
-        context.Response.Cookies.Append(StatusCookieName, message, StatusCookieBuilder.Build(context));
+        context.Response.Cookies.Append(StatusCookieName, messageKey, StatusCookieBuilder.Build(context));
         RedirectTo(uri);
     }
 
@@ -47,9 +48,9 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
 
     public void RedirectToCurrentPage() => RedirectTo(CurrentPath);
 
-    public void RedirectToCurrentPageWithStatus(string message, HttpContext context)
-        => RedirectToWithStatus(CurrentPath, message, context);
+    public void RedirectToCurrentPageWithStatus(string messageKey, HttpContext context)
+        => RedirectToWithStatus(CurrentPath, messageKey, context);
 
     public void RedirectToInvalidUser(UserManager<PortalUser> userManager, HttpContext context)
-        => RedirectToWithStatus("Account/InvalidUser", $"Error: Unable to load user with ID '{userManager.GetUserId(context.User)}'.", context);
+        => RedirectToWithStatus("Account/InvalidUser", Shared.StatusMessage.ErrorPrefix + "Account.InvalidUser", context);
 }

@@ -58,4 +58,12 @@ public static class AuditText
         var text = Text.Get(key);
         return text == key ? action : text;
     }
+
+    /// <summary>Who acted: people by name; the portal's own jobs (recorded by a fixed English name) in the reader's language.</summary>
+    public static string Actor(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return "—";
+        var key = $"AuditActor.{name}";
+        return Text.Exists(key) ? Text.Get(key) : name;
+    }
 }

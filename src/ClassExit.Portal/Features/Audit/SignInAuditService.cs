@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.Audit;
 
-/// <summary>Audits every sign-in attempt: successes, failures and lockouts (a lockout is a security event).</summary>
+/// <summary>Audits every sign-in attempt (successes, failures and lockouts: a lockout is a security event) and password changes.</summary>
 public sealed class SignInAuditService(IDbContextFactory<PortalDbContext> factory, ILookupNormalizer normalizer, TimeProvider clock)
 {
     public async Task RecordAsync(string email, SignInResult result, string correlationId, CancellationToken ct = default)
@@ -28,6 +28,16 @@ public sealed class SignInAuditService(IDbContextFactory<PortalDbContext> factor
         var entry = new AuditEntry(user?.OrganisationId, clock.GetUtcNow(), action, outcome, actor.UserId, actor.MemberId, actor.Name,
             "User", user?.Id, correlationId, memberId: user?.MemberId, isSecurityEvent: security);
         db.AuditEntries.Add(entry);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>A user changed (or failed to change) their own password: a security event either way.</summary>
+    public async Task RecordPasswordChangeAsync(Data.Identity.PortalUser user, bool succeeded, string correlationId, CancellationToken ct = default)
+    {
+        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        db.AuditEntries.Add(new AuditEntry(user.OrganisationId, clock.GetUtcNow(), succeeded ? "auth.password_changed" : "auth.password_change_failed",
+            succeeded ? AuditOutcome.Succeeded : AuditOutcome.Refused, user.Id, user.MemberId, user.DisplayName, "User", user.Id, correlationId,
+            memberId: user.MemberId, isSecurityEvent: true));
         await db.SaveChangesAsync(ct);
     }
 }

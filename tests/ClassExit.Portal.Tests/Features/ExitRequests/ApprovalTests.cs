@@ -151,11 +151,11 @@ public class ApprovalTests(PortalFactory factory)
         var (exits, _, scope) = await factory.AsUserAsync("admin@school.demo");
         using var _ = scope;
 
-        var wrong = await exits.ForceRemoveAsync(classId, target, "违规 misconduct", "not-my-password");
+        var wrong = await exits.ForceRemoveAsync(classId, target, "违规", "not-my-password");
         Assert.Equal(ErrorCatalogue.StepUpFailed, wrong.Decision.PrimaryCode);
         Assert.Equal(ErrorCatalogue.OwnerMustTransfer, (await exits.ForceRemoveAsync(classId, ownerId, "x", DemoSeeder.Password)).Decision.PrimaryCode);
 
-        var done = await exits.ForceRemoveAsync(classId, target, "违规 misconduct", DemoSeeder.Password);
+        var done = await exits.ForceRemoveAsync(classId, target, "违规", DemoSeeder.Password);
         Assert.Equal(ExitRequestStatus.Completed, done.Status);
 
         await using var check = factory.SystemDb();

@@ -170,7 +170,7 @@ public class OwnershipTests(PortalFactory factory)
         var preview = await dissolution.PreviewAsync(classId);
         Assert.Equal(members.Count, preview!.MembersLeaving);
         Assert.Equal(ErrorCatalogue.RejectReasonRequired, (await dissolution.DissolveAsync(classId, " ")).Code);
-        Assert.True((await dissolution.DissolveAsync(classId, "学期结束合班 Classes merged")).Succeeded);
+        Assert.True((await dissolution.DissolveAsync(classId, "学期结束合班")).Succeeded);
         Assert.Equal(ErrorCatalogue.ClassDissolved, (await dissolution.DissolveAsync(classId, "again")).Code);
 
         await using var db = factory.SystemDb();

@@ -86,7 +86,7 @@ public class RetentionTests(PortalFactory factory)
         var (org, classId, student, _) = await OrganisationWithLeaversAsync("RetB", 10, now);
         await using (var db = factory.SystemDb())
         {
-            db.LegalHolds.Add(new LegalHold(org, classId, null, "诉讼保全 litigation", student, now.AddDays(-1), null));
+            db.LegalHolds.Add(new LegalHold(org, classId, null, "诉讼保全", student, now.AddDays(-1), null));
             await db.SaveChangesAsync();
         }
         var held = await Job(now).RunForOrganisationAsync(org, "test", CancellationToken.None);
@@ -139,7 +139,7 @@ public class RetentionTests(PortalFactory factory)
                 msg.ScheduleRetention(now.AddDays(-1));
                 db.ChatMessages.Add(msg);
             }
-            db.LegalHolds.Add(new LegalHold(org, null, m.Id, "调查 investigation", student, now.AddDays(-2), null));
+            db.LegalHolds.Add(new LegalHold(org, null, m.Id, "调查", student, now.AddDays(-2), null));
             await db.SaveChangesAsync();
         }
 
@@ -232,7 +232,7 @@ public class RetentionTests(PortalFactory factory)
         Assert.Equal(31, upcoming.Count);
         Assert.True(upcoming.Sum(u => u.Messages) >= row.MessagesKept);
 
-        Assert.Null(await retention.PlaceHoldAsync(null, student, "调取记录 records request", null));
+        Assert.Null(await retention.PlaceHoldAsync(null, student, "调取记录", null));
         var held = Assert.Single(await retention.TimelineAsync(student), r => r.ClassId == classId);
         Assert.True(held.Held);
         Assert.Null(held.PurgeAfter);

@@ -1,0 +1,136 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace ClassExit.Portal.BrowserTests.Features;
+
+[Collection(BrowserCollection.Name)]
+public partial class LocalizationBrowserTests(BrowserFixture fixture)
+{
+    /// <summary>Proper names and abbreviations that stay as they are in Chinese text.</summary>
+    private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "ClassExit", "Portal", "Demo", "School", "Finance", "Asia", "Shanghai", "English", "HR", "API", "CSV", "SLA", "MAC", "AES",
+        "iOS", "macOS", "Android", "Windows", "Excel", "Ctrl", "WXWork", "appdata", "zip", "SHA", "JSON", "UTC",
+    };
+
+    // What a person reads: the text of the page without <code> (codes stay codes) and translate="no" (people's names), plus
+    // placeholders, labels and titles.
+    private const string ReadableText = """
+        () => {
+          const body = document.body.cloneNode(true);
+          body.querySelectorAll('code, script, style, template, [translate=no], #blazor-error-ui, #components-reconnect-modal').forEach(e => e.remove());
+          const attrs = [...document.querySelectorAll('[placeholder], [aria-label], [title]')]
+            .map(e => [e.getAttribute('placeholder'), e.getAttribute('aria-label'), e.getAttribute('title')].filter(Boolean).join(' '));
+          return body.textContent + ' ' + attrs.join(' ');
+        }
+        """;
+
+    private static List<string> EnglishWords(string text)
+    {
+        text = EmailRegex().Replace(text, " ");
+        text = CodeRegex().Replace(text, " ");
+        return WordRegex().Matches(text).Select(m => m.Value).Where(w => !Allowed.Contains(w)).Distinct().ToList();
+    }
+
+    [Fact]
+    public async Task Admin_SwitchesToChinese_EveryPageReadsInChinese_AndTheChoiceIsKept()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Server.BaseUrl, Locale = "en-US" });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        var visited = new List<string>();
+        try
+        {
+            // An English browser gets the English sign-in page and portal.
+            await page.GotoAsync("/Account/Login");
+            await Assertions.Expect(page.Locator("#sign-in")).ToHaveTextAsync("Sign in");
+            await page.FillAsync("#Input\\.Email", "admin@school.demo");
+            await page.FillAsync("#Input\\.Password", "Demo#2026!");
+            await page.ClickAsync("#sign-in");
+            await page.WaitForURLAsync(url => !url.Contains("/Account/Login"), new() { WaitUntil = WaitUntilState.Commit });
+            await BrowserFixture.WaitForInteractiveAsync(page);
+            // Unless the account already chose Chinese (a rerun against the same data), the portal reads in English.
+            var nav = page.Locator(".mud-drawer");
+            await Assertions.Expect(nav).ToContainTextAsync(new Regex("Dashboard|概览"));
+
+            // The switcher in the app bar: 中文.
+            await page.GetByTestId("language-menu").ClickAsync();
+            await page.GetByTestId("lang-zh").ClickAsync();
+            await Assertions.Expect(nav).ToContainTextAsync("概览");
+            await BrowserFixture.WaitForInteractiveAsync(page);
+
+            var links = await nav.Locator("a.mud-nav-link").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
+            Assert.True(links.Length >= 15, $"only {links.Length} navigation links");
+            foreach (var href in links.Where(h => h is not null && !h.StartsWith("jobs", StringComparison.Ordinal)))
+            {
+                await page.GotoAsync("/" + href);
+                // The account pages are static (no circuit).
+                if (!href.StartsWith("Account", StringComparison.Ordinal)) await BrowserFixture.WaitForInteractiveAsync(page);
+                // Grids load their rows once the circuit is up; give them a moment to fill (their loading text is localised too).
+                await page.WaitForTimeoutAsync(700);
+                // The long lists must have their rows (names of people included) before they are read.
+                if (href is "classes" or "members") await Assertions.Expect(page.Locator("tbody tr").Nth(5)).ToBeVisibleAsync();
+                visited.Add(href);
+                await AssertChineseAsync(page, href);
+            }
+
+            // Pages reached from the lists, and the policy editor's tabs.
+            await page.GotoAsync("/classes");
+            await BrowserFixture.WaitForInteractiveAsync(page);
+            await page.GetByTestId("classes-grid").Locator("tbody tr", new() { HasText = "高一(1)班" }).First.ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/classes/\\d+$"));
+            await Assertions.Expect(page.GetByTestId("members-grid").Locator("tbody tr").First).ToContainTextAsync("创建者");
+            await AssertChineseAsync(page, "class detail");
+            await page.GetByTestId("members-grid").Locator("tbody tr", new() { HasText = "学生" }).First.Locator("a").First.ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/members/\\d+$"));
+            await page.WaitForTimeoutAsync(700);
+            await AssertChineseAsync(page, "member detail");
+
+            await page.GotoAsync("/policies");
+            await BrowserFixture.WaitForInteractiveAsync(page);
+            foreach (var tab in new[] { "班级策略", "交接清单", "设备绑定" })
+            {
+                await page.GetByRole(AriaRole.Tab, new() { Name = tab }).ClickAsync();
+                await page.WaitForTimeoutAsync(500);
+                await AssertChineseAsync(page, "policies/" + tab);
+            }
+
+            // The choice is stored for the user: a new English browser signing in gets Chinese.
+            var again = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Server.BaseUrl, Locale = "en-US" });
+            var second = await again.NewPageAsync();
+            await second.GotoAsync("/Account/Login");
+            await second.FillAsync("#Input\\.Email", "admin@school.demo");
+            await second.FillAsync("#Input\\.Password", "Demo#2026!");
+            await second.ClickAsync("#sign-in");
+            await second.WaitForURLAsync(url => !url.Contains("/Account/Login"), new() { WaitUntil = WaitUntilState.Commit });
+            await Assertions.Expect(second.Locator(".mud-drawer")).ToContainTextAsync("概览");
+            await again.CloseAsync();
+        }
+        catch (Exception ex)
+        {
+            await page.ScreenshotAsync(new() { Path = "/tmp/localization-failure.png", FullPage = true });
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nVisited: {string.Join(", ", visited)}\nScreenshot: /tmp/localization-failure.png\n{fixture.Server.Output()}");
+        }
+        finally
+        {
+            await context.CloseAsync();
+        }
+    }
+
+    private static async Task AssertChineseAsync(IPage page, string where)
+    {
+        var text = await page.EvaluateAsync<string>(ReadableText);
+        Assert.Matches("[\u4e00-\u9fff]", text);
+        var english = EnglishWords(text);
+        Assert.True(english.Count == 0, $"{where} shows English: {string.Join(", ", english)}");
+    }
+
+    [GeneratedRegex("[\\w.+-]+@[\\w-]+(\\.[\\w-]+)+")]
+    private static partial Regex EmailRegex();
+
+    [GeneratedRegex("\\b[a-z_]+(\\.[a-z_]+)*\\.(?=\\s|$)|\\b[a-z_]+(\\.[a-z_]+)+\\b|\\b[a-z]+_[a-z_]+\\b")]
+    private static partial Regex CodeRegex();
+
+    [GeneratedRegex("[A-Za-z]{3,}")]
+    private static partial Regex WordRegex();
+}
