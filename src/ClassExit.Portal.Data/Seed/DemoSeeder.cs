@@ -5,6 +5,7 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Exits.Policy;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.AspNetCore.Identity;
@@ -99,6 +100,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         specs[36] = specs[36] with { Owner = teacher };
         await SeedClassesAsync(org, specs, people, now, teacherAccount: teacher, adminAccount: admin, ct, secondTeacher: teacher2);
         await SeedPendingExitsAsync(org, now, ct);
+        await SeedPastLeaversAsync(org, now, ct);
         await MarkOwnerResigningAsync(org, "数学建模兴趣班", ct);
         await SeedSyncHistoryAsync(org, now, ct);
 
@@ -134,6 +136,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         ]);
         await SeedClassesAsync(org, specs, people, now, teacherAccount: null, adminAccount: admin, ct);
         await SeedPendingExitsAsync(org, now, ct);
+        await SeedPastLeaversAsync(org, now, ct);
         await MarkOwnerResigningAsync(org, "领导力发展 1班", ct);
         await SeedSyncHistoryAsync(org, now, ct);
 
@@ -177,6 +180,39 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             await db.SaveChangesAsync(ct);
             db.AuditEntries.Add(new AuditEntry(org.Id, created, "exit.requested", AuditOutcome.Succeeded, null, membership.MemberId, "demo seed",
                 "ExitRequest", request.Id.ToString(), Guid.NewGuid().ToString("N"), c.Id, membership.MemberId));
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Students who left in the last six weeks, so that retention is alive at first start: their messages are scheduled for purge
+    /// by the organisation's policy from the day they left (some already due), and a policy change shows what it would reschedule.
+    /// </summary>
+    private async Task SeedPastLeaversAsync(Organisation org, DateTimeOffset now, CancellationToken ct)
+    {
+        var classes = await db.Classes.Where(c => c.OrganisationId == org.Id && c.Classification == Classification.Normal && !c.ExitLocked && !c.Checklist.Any())
+            .OrderBy(c => c.Id).Skip(10).Take(10).ToListAsync(ct);
+        var daysAgo = new[] { 3, 9, 16, 22, 27, 29, 31, 34, 38, 43 };
+        for (var i = 0; i < classes.Count; i++)
+        {
+            var c = classes[i];
+            var membership = await db.Memberships.Where(m => m.ClassId == c.Id && m.Role == ClassRole.Student && m.State == MembershipState.Active)
+                .OrderByDescending(m => m.Id).Skip(1).FirstAsync(ct);
+            var leftAt = now.AddDays(-daysAgo[i]).AddMinutes(-_random.Next(600));
+            var forced = i % 4 == 3;
+            var request = new ExitRequest(org.Id, c.Id, membership.MemberId, ClassRole.Student, forced ? ExitKind.ForceRemoval : ExitKind.SelfExit,
+                forced ? ExitChannel.Portal : ExitChannel.Mobile, forced ? VerificationMethod.Password : VerificationMethod.Biometric,
+                membership.MemberId, leftAt, reason: forced ? "违反班级纪律" : null);
+            request.Complete(leftAt);
+            membership.Leave(leftAt, forced);
+            db.ExitRequests.Add(request);
+            var purgeAfter = RetentionRules.PurgeAfter(leftAt, ClassRole.Student, false, c.Classification, org.Policy);
+            foreach (var message in await db.ChatMessages.Where(m => m.ClassId == c.Id && m.SenderMemberId == membership.MemberId).ToListAsync(ct))
+                message.ScheduleRetention(purgeAfter);
+            await db.SaveChangesAsync(ct);
+            db.AuditEntries.Add(new AuditEntry(org.Id, leftAt, forced ? "exit.force_removed" : "exit.completed", AuditOutcome.Succeeded, null,
+                membership.MemberId, "demo seed", "ExitRequest", request.Id.ToString(), Guid.NewGuid().ToString("N"), c.Id, membership.MemberId,
+                isSecurityEvent: forced));
         }
         await db.SaveChangesAsync(ct);
     }
