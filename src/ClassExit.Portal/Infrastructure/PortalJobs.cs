@@ -97,7 +97,7 @@ public static class PortalJobs
         endpoints.MapHangfireDashboard("/jobs", new DashboardOptions
         {
             Authorization = [new EnterpriseAdminDashboardFilter()],
-            DashboardTitle = "ClassExit.Portal jobs",
+            DashboardTitle = "ClassExit.Portal",
             AppPath = "/",
         });
 

@@ -11,6 +11,7 @@ namespace ClassExit.Portal.Features.ExitPolicies;
 public sealed record RetentionShift(int Leavers, int MessagesBecomingDue, int MessagesEarlier, int MessagesLater, int MessagesKeptForGood)
 {
     public static readonly RetentionShift None = new(0, 0, 0, 0, 0);
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Any => MessagesBecomingDue + MessagesEarlier + MessagesLater + MessagesKeptForGood > 0;
 }
 
