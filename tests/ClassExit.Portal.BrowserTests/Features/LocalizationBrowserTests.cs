@@ -1,21 +1,15 @@
 using System.Text.RegularExpressions;
+using ClassExit.Portal.Tests.Shared;
 using Microsoft.Playwright;
 
 namespace ClassExit.Portal.BrowserTests.Features;
 
 [Collection(BrowserCollection.Name)]
-public partial class LocalizationBrowserTests(BrowserFixture fixture)
+public class LocalizationBrowserTests(BrowserFixture fixture)
 {
-    /// <summary>Proper names and abbreviations that stay as they are in Chinese text.</summary>
-    private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "ClassExit", "Portal", "Demo", "School", "Finance", "Asia", "Shanghai", "English", "HR", "API", "CSV", "SLA", "MAC", "AES",
-        "iOS", "macOS", "Android", "Windows", "Excel", "Ctrl", "WXWork", "appdata", "zip", "SHA", "JSON", "UTC",
-    };
-
     // What a person reads: the text of the page without <code> (codes stay codes) and translate="no" (people's names), plus
     // placeholders, labels and titles.
-    private const string ReadableText = """
+    private const string ReadableTextScript = """
         () => {
           const body = document.body.cloneNode(true);
           body.querySelectorAll('code, script, style, template, [translate=no], #blazor-error-ui, #components-reconnect-modal').forEach(e => e.remove());
@@ -24,13 +18,6 @@ public partial class LocalizationBrowserTests(BrowserFixture fixture)
           return body.textContent + ' ' + attrs.join(' ');
         }
         """;
-
-    private static List<string> EnglishWords(string text)
-    {
-        text = EmailRegex().Replace(text, " ");
-        text = CodeRegex().Replace(text, " ");
-        return WordRegex().Matches(text).Select(m => m.Value).Where(w => !Allowed.Contains(w)).Distinct().ToList();
-    }
 
     [Fact]
     public async Task Admin_SwitchesToChinese_EveryPageReadsInChinese_AndTheChoiceIsKept()
@@ -119,18 +106,9 @@ public partial class LocalizationBrowserTests(BrowserFixture fixture)
 
     private static async Task AssertChineseAsync(IPage page, string where)
     {
-        var text = await page.EvaluateAsync<string>(ReadableText);
+        var text = await page.EvaluateAsync<string>(ReadableTextScript);
         Assert.Matches("[\u4e00-\u9fff]", text);
-        var english = EnglishWords(text);
-        Assert.True(english.Count == 0, $"{where} shows English: {string.Join(", ", english)}");
+        var english = ReadableText.EnglishWords(text);
+        Assert.True(english.Count == 0, $"{where} shows English: {ReadableText.Describe(text, english)}");
     }
-
-    [GeneratedRegex("[\\w.+-]+@[\\w-]+(\\.[\\w-]+)+")]
-    private static partial Regex EmailRegex();
-
-    [GeneratedRegex("\\b[a-z_]+(\\.[a-z_]+)*\\.(?=\\s|$)|\\b[a-z_]+(\\.[a-z_]+)+\\b|\\b[a-z]+_[a-z_]+\\b")]
-    private static partial Regex CodeRegex();
-
-    [GeneratedRegex("[A-Za-z]{3,}")]
-    private static partial Regex WordRegex();
 }

@@ -149,14 +149,15 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
         if (classIds.Count == 0 || classIds.Count > 1000) return (ErrorCatalogue.MalformedRequest, 0);
         await using var db = await tenantDb.CreateAsync(ct);
         if (!await stepUp.VerifyAsync(user, password, "class_policy.changed", db, ct)) return (ErrorCatalogue.StepUpFailed, 0);
-        var classes = await db.Classes.Where(c => classIds.Contains(c.Id) && c.Status == ClassStatus.Active).ToListAsync(ct);
-        if (classes.Count != classIds.Count) return (ErrorCatalogue.NotFound, 0);
+        var ids = classIds.Distinct().ToList();
+        var classes = await db.Classes.Where(c => ids.Contains(c.Id) && c.Status == ClassStatus.Active).ToListAsync(ct);
+        if (classes.Count != ids.Count) return (ErrorCatalogue.NotFound, 0);
         var now = clock.GetUtcNow();
         var changed = 0;
         foreach (var cls in classes.Where(c => c.TermEndsOn != termEndsOn))
         {
             AuditLog.Add(db, cls.OrganisationId, AuditActor.From(user), now, "class_policy.changed", AuditOutcome.Succeeded, "Class", cls.Id.ToString(),
-                cls.Id, securityEvent: true, details: new { before = new { cls.TermEndsOn }, after = new { TermEndsOn = termEndsOn }, bulk = classIds.Count });
+                cls.Id, securityEvent: true, details: new { before = new { cls.TermEndsOn }, after = new { TermEndsOn = termEndsOn }, bulk = ids.Count });
             cls.SetTermEnd(termEndsOn);
             changed++;
         }

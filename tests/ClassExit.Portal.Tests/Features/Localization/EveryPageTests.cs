@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Tests.Infrastructure;
+using ClassExit.Portal.Tests.Shared;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -18,13 +19,6 @@ namespace ClassExit.Portal.Tests.Features.Localization;
 [Collection(PortalCollection.Name)]
 public partial class EveryPageTests(PortalFactory factory)
 {
-    /// <summary>Proper names and abbreviations that stay as they are in Chinese text.</summary>
-    private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "ClassExit", "Portal", "Demo", "School", "Finance", "Asia", "Shanghai", "English", "HR", "API", "CSV", "SLA", "MAC", "AES",
-        "iOS", "macOS", "Android", "Windows", "Excel", "Ctrl", "WXWork", "appdata", "zip", "SHA", "JSON", "UTC",
-    };
-
     public static TheoryData<string> Routes()
     {
         var data = new TheoryData<string>();
@@ -49,8 +43,8 @@ public partial class EveryPageTests(PortalFactory factory)
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound, $"{template} as {user}: {(int)response.StatusCode}");
         var text = VisibleText(await response.Content.ReadAsStringAsync());
         Assert.Matches("[\u4e00-\u9fff]", text);
-        var english = EnglishWords(text);
-        Assert.True(english.Count == 0, $"{template} as {user ?? "anonymous"} shows English: {string.Join(", ", english.Select(w => w + " «" + Context(text, w) + "»"))}");
+        var english = ReadableText.EnglishWords(text);
+        Assert.True(english.Count == 0, $"{template} as {user ?? "anonymous"} shows English: {ReadableText.Describe(text, english)}");
     }
 
     [Fact]
@@ -120,21 +114,6 @@ public partial class EveryPageTests(PortalFactory factory)
         var attributes = string.Join(" ", Regex.Matches(body, "\\s(?:placeholder|title|aria-label)=\"([^\"]*)\"").Select(m => m.Groups[1].Value));
         body = Regex.Replace(body, "<[^>]+>", " ");
         return WebUtility.HtmlDecode(body + " " + attributes);
-    }
-
-    private static string Context(string text, string word)
-    {
-        var i = Regex.Match(text, "(?<![A-Za-z])" + word + "(?![A-Za-z])").Index;
-        return Regex.Replace(text.Substring(Math.Max(0, i - 40), Math.Min(80, text.Length - Math.Max(0, i - 40))), "\\s+", " ");
-    }
-
-    /// <summary>Latin words of three letters or more, leaving out e-mail addresses (sign-ins are data) dotted codes such as <c>exit.</c> and API
-    /// field names such as <c>operator_id</c>.</summary>
-    internal static List<string> EnglishWords(string text)
-    {
-        text = Regex.Replace(text, "[\\w.+-]+@[\\w-]+(\\.[\\w-]+)+", " ");
-        text = Regex.Replace(text, "\\b[a-z_]+(\\.[a-z_]+)*\\.(?=\\s|$)|\\b[a-z_]+(\\.[a-z_]+)+\\b|\\b[a-z]+_[a-z_]+\\b", " ");
-        return Regex.Matches(text, "[A-Za-z]{3,}").Select(m => m.Value).Where(w => !Allowed.Contains(w)).Distinct().ToList();
     }
 
     [GeneratedRegex("\\{[^}]+\\}")]

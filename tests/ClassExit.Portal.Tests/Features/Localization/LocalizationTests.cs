@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using ClassExit.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,12 +8,7 @@ namespace ClassExit.Portal.Tests.Features.Localization;
 [Collection(PortalCollection.Name)]
 public class LocalizationTests(PortalFactory factory)
 {
-    private static string VisibleText(string html)
-    {
-        var body = Regex.Replace(html, "<(script|style)[^>]*>.*?</\\1>", " ", RegexOptions.Singleline);
-        body = Regex.Replace(body, "<[^>]+>", " ");
-        return WebUtility.HtmlDecode(body);
-    }
+    private static string VisibleText(string html) => EveryPageTests.VisibleText(html);
 
     private async Task<HttpClient> SignedInAsync(string email, string? acceptLanguage)
     {
@@ -36,8 +30,7 @@ public class LocalizationTests(PortalFactory factory)
         Assert.Contains("在班成员", zh);
         Assert.DoesNotContain("Active members", zh);
         // Navigation and dashboard carry no English words in zh-CN (proper names and codes aside).
-        var allowed = new HashSet<string> { "ClassExit", "Portal", "Demo", "School", "Asia", "Shanghai", "HR", "API" };
-        var words = Regex.Matches(zh, "[A-Za-z]{3,}").Select(m => m.Value).Where(w => !allowed.Contains(w)).Distinct().ToList();
+        var words = ClassExit.Portal.Tests.Shared.ReadableText.EnglishWords(zh);
         Assert.True(words.Count == 0, "English left in zh-CN: " + string.Join(", ", words));
     }
 
