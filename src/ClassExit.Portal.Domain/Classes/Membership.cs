@@ -45,6 +45,10 @@ public sealed class Membership : ITenantOwned
 
     public bool IsCurrent => State is MembershipState.Active or MembershipState.ExitPending;
 
+    /// <summary><see cref="IsCurrent"/> as a query: the member is still in the class (an exit may be pending).</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<Membership, bool>> Current =
+        m => m.State == MembershipState.Active || m.State == MembershipState.ExitPending;
+
     public void MarkExitPending()
     {
         Require(MembershipState.Active, "only an active membership can have an exit pending");

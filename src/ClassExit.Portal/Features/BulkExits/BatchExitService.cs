@@ -113,9 +113,8 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         var started = clock.GetUtcNow();
         var knownClasses = (await db.Classes.Where(c => classIds.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
         var knownMembers = (await db.Members.Where(m => memberIds.Contains(m.Id)).Select(m => m.Id).ToListAsync(ct)).ToHashSet();
-        var current = (await db.Memberships
-                .Where(m => classIds.Contains(m.ClassId) && memberIds.Contains(m.MemberId)
-                    && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending))
+        var current = (await db.Memberships.Where(Membership.Current)
+                .Where(m => classIds.Contains(m.ClassId) && memberIds.Contains(m.MemberId))
                 .Select(m => new { m.ClassId, m.MemberId }).ToListAsync(ct))
             .Select(m => (m.ClassId, m.MemberId)).ToHashSet();
 

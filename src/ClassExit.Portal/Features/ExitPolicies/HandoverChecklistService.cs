@@ -91,11 +91,8 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
 
     /// <summary>Removes an item and every member's completion of it (the rule no longer asks for it).</summary>
     public async Task<int?> RemoveItemAsync(long classId, long itemId, string password, CancellationToken ct = default) =>
-        await ChangeItemsAsync(classId, password, "checklist.item_removed", cls =>
-        {
-            var title = cls.Checklist.FirstOrDefault(i => i.Id == itemId)?.Title;
-            return title is not null && cls.RemoveChecklistItem(itemId) ? null : ErrorCatalogue.NotFound;
-        }, new { item_id = itemId }, ct, itemId);
+        await ChangeItemsAsync(classId, password, "checklist.item_removed",
+            cls => cls.RemoveChecklistItem(itemId) ? null : ErrorCatalogue.NotFound, new { item_id = itemId }, ct, itemId);
 
     /// <summary>Records (or withdraws) that a current member has completed an item. Audited; no step-up: it records a fact, not a policy.</summary>
     public async Task<int?> SetCompletedAsync(long classId, long itemId, long memberId, bool completed, CancellationToken ct = default)
@@ -139,5 +136,5 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     }
 
     private static IQueryable<Membership> CurrentMembers(ClassExit.Portal.Data.PortalDbContext db, long classId) =>
-        db.Memberships.Where(ms => ms.ClassId == classId && (ms.State == MembershipState.Active || ms.State == MembershipState.ExitPending));
+        db.Memberships.Where(Membership.Current).Where(ms => ms.ClassId == classId);
 }

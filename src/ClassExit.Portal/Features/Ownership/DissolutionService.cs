@@ -24,9 +24,9 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock)
         var cls = await db.Classes.AsNoTracking().SingleOrDefaultAsync(c => c.Id == classId, ct);
         if (cls is null) return null;
         var org = await db.Organisations.AsNoTracking().SingleAsync(o => o.Id == cls.OrganisationId, ct);
-        var members = await (from ms in db.Memberships
+        var members = await (from ms in db.Memberships.Where(Membership.Current)
                              join m in db.Members on ms.MemberId equals m.Id
-                             where ms.ClassId == classId && (ms.State == MembershipState.Active || ms.State == MembershipState.ExitPending)
+                             where ms.ClassId == classId
                              select new { ms.MemberId, ms.Role, Admin = m.OrgRole == Domain.Members.OrgRole.EnterpriseAdmin || m.OrgRole == Domain.Members.OrgRole.SuperAdmin })
             .ToListAsync(ct);
         var counts = await db.ChatMessages.Where(m => m.ClassId == classId).GroupBy(m => m.SenderMemberId)
@@ -63,7 +63,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock)
             pending.Cancel(now);
         await db.SaveChangesAsync(ct);
 
-        var leaving = await db.Memberships.Where(m => m.ClassId == classId && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending))
+        var leaving = await db.Memberships.Where(Membership.Current).Where(m => m.ClassId == classId)
             .OrderBy(m => m.Role).Select(m => m.MemberId).ToListAsync(ct);
         foreach (var memberId in leaving)
         {
