@@ -69,7 +69,7 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("nvarchar(256)");
 
-                    b.Property<long>("OrganisationId")
+                    b.Property<long?>("OrganisationId")
                         .HasColumnType("bigint");
 
                     b.Property<string>("PasswordHash")
@@ -148,6 +148,13 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)")
+                        .HasDefaultValue("exits:client exits:batch read devices");
 
                     b.HasKey("Id");
 

@@ -64,7 +64,7 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
-                    b.Property<long>("OrganisationId")
+                    b.Property<long?>("OrganisationId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PasswordHash")
@@ -140,6 +140,13 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("exits:client exits:batch read devices");
 
                     b.HasKey("Id");
 

@@ -102,6 +102,8 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(x => x.Name).HasMaxLength(100);
         b.Property(x => x.KeyHash).HasMaxLength(64);
         b.Property(x => x.Prefix).HasMaxLength(8);
+        // Keys created before scopes existed keep every scope (api.md's examples keep working).
+        b.Property(x => x.Scopes).HasMaxLength(100).HasDefaultValue("exits:client exits:batch read devices");
         b.Ignore(x => x.IsActive);
         b.HasIndex(x => x.KeyHash).IsUnique();
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.OwnerMemberId).OnDelete(DeleteBehavior.Restrict);

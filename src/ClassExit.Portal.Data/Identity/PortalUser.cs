@@ -5,7 +5,8 @@ namespace ClassExit.Portal.Data.Identity;
 /// <summary>A portal sign-in, linked to one member of one organisation.</summary>
 public sealed class PortalUser : IdentityUser
 {
-    public long OrganisationId { get; set; }
+    /// <summary>The organisation the account belongs to; null for platform operators, who belong to none.</summary>
+    public long? OrganisationId { get; set; }
     public long? MemberId { get; set; }
     public string DisplayName { get; set; } = "";
     /// <summary>zh-CN or en; null follows the browser.</summary>
@@ -33,4 +34,6 @@ public static class PortalClaims
     public const string MemberId = "cep:member";
     public const string DisplayName = "cep:name";
     public const string ApiKeyId = "cep:apikey";
+    /// <summary>The scopes of the API key, space-separated.</summary>
+    public const string ApiScopes = "cep:scopes";
 }

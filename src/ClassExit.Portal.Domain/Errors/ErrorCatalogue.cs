@@ -20,6 +20,7 @@ public static class ErrorCatalogue
     public const int Unauthenticated = 40101;
     public const int NoHrPermission = 40301;
     public const int Forbidden = 40302;
+    public const int OperatorNotKeyOwner = 40303;
     public const int NotFound = 40401;
     public const int IdempotencyConflict = 40901;
     public const int QuotaExhausted = 42901;
@@ -43,6 +44,8 @@ public static class ErrorCatalogue
     public const int RejectReasonRequired = 50403;
     public const int StepUpFailed = 50404;
     public const int AdminCannotSelfExit = 50405;
+    public const int RequesterCannotDecide = 50406;
+    public const int DeciderLeavingClass = 50407;
     public const int InternalError = 50000;
     public const int TransferTargetNotEligible = 50501;
     public const int TransferAlreadyPending = 50502;
@@ -66,6 +69,8 @@ public static class ErrorCatalogue
             "使用具备 HR 权限的成员（如 GET /api/v1/me 返回的 owner_member_id）。", "Use a member with HR permission, e.g. owner_member_id from GET /api/v1/me."),
         new(Forbidden, 403, "您无权执行此操作。", "You are not allowed to do this.",
             "请联系企业管理员授予相应角色。", "Ask an enterprise admin for the role that allows it."),
+        new(OperatorNotKeyOwner, 403, "operator_id 必须是该 API 密钥的所有者。", "operator_id must be the owner of the API key.",
+            "使用 GET /api/v1/me 返回的 owner_member_id，或使用该 HR 成员自己的密钥。", "Use owner_member_id from GET /api/v1/me, or that HR member's own key."),
         new(NotFound, 404, "在本组织中找不到该班级或成员。", "Class or member not found in this organisation.",
             "检查编号是否属于本组织。", "Check that the id belongs to this organisation."),
         new(IdempotencyConflict, 409, "Idempotency-Key 已用于不同的请求内容。", "The Idempotency-Key was already used with a different body.",
@@ -130,6 +135,10 @@ public static class ErrorCatalogue
             "设置更长的密码，并通过其他渠道告知接收人。", "Choose a longer password and give it to the recipient another way."),
         new(NothingToExport, 404, "该成员在此班级没有可导出的消息。", "The member has no messages in this class to export.",
             "消息可能已被清理，请查看保留时间线。", "They may have been purged already: see the retention timeline."),
+        new(RequesterCannotDecide, 403, "不能审批自己发起的退出申请。", "Nobody may decide an exit request that they started.",
+            "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
+        new(DeciderLeavingClass, 403, "您正在退出该班级，不能审批该班级的退出申请。", "You are leaving this class, so you may not decide its exit requests.",
+            "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
         new(AdminCannotSelfExit, 409, "企业管理员不能自行退出班级。", "An enterprise admin cannot leave a class on their own.",
             "由另一位企业管理员强制移除或转让所有权。", "Have another enterprise admin force-remove you or transfer ownership."),
     }.ToFrozenDictionary(d => d.Code);

@@ -4,13 +4,17 @@ using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Members;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ClassExit.Portal.Infrastructure;
 
-/// <summary><c>Authorization: Bearer &lt;key&gt;</c>: looks the key up by its SHA-256 hash; revoked keys fail.</summary>
+/// <summary>
+/// <c>Authorization: Bearer &lt;key&gt;</c>: looks the key up by its SHA-256 hash. Revoked keys fail, and so does a key whose owner
+/// no longer has HR permission or has left the organisation: a key speaks for its owner, and stops when the owner's power does.
+/// </summary>
 internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -26,11 +30,13 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
 
         var hash = ApiKey.Hash(secret);
         await using var db = (await dbFactory.CreateDbContextAsync(Context.RequestAborted)).ForSystem();
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.OrganisationId, k.OwnerMemberId, k.Name })
+        var key = await (from k in db.ApiKeys.AsNoTracking()
+                         join m in db.Members on k.OwnerMemberId equals m.Id
+                         where k.KeyHash == hash && k.RevokedAt == null
+                         select new { k.Id, k.OrganisationId, k.OwnerMemberId, k.Name, k.Scopes, OwnerActive = m.HasHrPermission && m.Resignation != ResignationState.Completed })
             .SingleOrDefaultAsync(Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+        if (!key.OwnerActive) return AuthenticateResult.Fail("The key's owner no longer has HR permission or has left.");
 
         var now = clock.GetUtcNow();
         // Last-used time for the key list, at minute precision so that busy integrations do not write on every call.
@@ -46,6 +52,7 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
             new Claim(PortalClaims.OrganisationId, key.OrganisationId.ToString()),
             new Claim(PortalClaims.MemberId, key.OwnerMemberId.ToString()),
             new Claim(PortalClaims.DisplayName, $"API key {key.Name}"),
+            new Claim(PortalClaims.ApiScopes, key.Scopes),
         ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -5,14 +5,27 @@ using Microsoft.AspNetCore.Components.Authorization;
 namespace ClassExit.Portal.Infrastructure;
 
 /// <summary>Who is acting: a portal user (cookie) or an API key (its owner member).</summary>
+/// <remarks>
+/// A platform operator belongs to no organisation: <see cref="OrganisationId"/> is <see cref="NoOrganisation"/>, so a tenant context
+/// made for them sees no organisation's rows at all; the platform pages read across organisations in an explicit system scope.
+/// </remarks>
 public sealed record PortalPrincipal(string? UserId, long OrganisationId, long? MemberId, string Name, long? ApiKeyId, ClaimsPrincipal Principal)
 {
+    /// <summary>The organisation id of a principal that belongs to none (no organisation has id 0).</summary>
+    public const long NoOrganisation = 0;
+
     public bool IsInRole(string role) => Principal.IsInRole(role);
+
+    public bool HasOrganisation => OrganisationId != NoOrganisation;
 
     public static PortalPrincipal? From(ClaimsPrincipal principal)
     {
         if (principal.Identity?.IsAuthenticated != true) return null;
-        if (!long.TryParse(principal.FindFirstValue(PortalClaims.OrganisationId), out var org)) return null;
+        if (!long.TryParse(principal.FindFirstValue(PortalClaims.OrganisationId), out var org))
+        {
+            if (!principal.IsInRole(PortalRoles.PlatformOperator)) return null;
+            org = NoOrganisation;
+        }
         long? member = long.TryParse(principal.FindFirstValue(PortalClaims.MemberId), out var m) ? m : null;
         long? key = long.TryParse(principal.FindFirstValue(PortalClaims.ApiKeyId), out var k) ? k : null;
         var name = principal.FindFirstValue(PortalClaims.DisplayName) ?? principal.Identity.Name ?? "?";

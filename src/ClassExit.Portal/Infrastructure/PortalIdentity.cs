@@ -19,6 +19,7 @@ public static class PortalIdentity
         services.AddHttpContextAccessor();
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<TenantDb>();
+        services.AddScoped<Authorization.PortalAuthorizer>();
 
         services.AddAuthentication(options =>
             {
@@ -58,7 +59,8 @@ internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(PortalUser user)
     {
         var identity = await base.GenerateClaimsAsync(user);
-        identity.AddClaim(new Claim(PortalClaims.OrganisationId, user.OrganisationId.ToString()));
+        // Platform operators belong to no organisation: no tenant claim, so no organisation page or query is theirs.
+        if (user.OrganisationId is { } organisation) identity.AddClaim(new Claim(PortalClaims.OrganisationId, organisation.ToString()));
         if (user.MemberId is { } member) identity.AddClaim(new Claim(PortalClaims.MemberId, member.ToString()));
         identity.AddClaim(new Claim(PortalClaims.DisplayName, user.DisplayName));
         return identity;

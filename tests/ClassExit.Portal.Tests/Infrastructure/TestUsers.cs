@@ -19,9 +19,9 @@ public sealed class FixedCurrentUser(ClaimsPrincipal principal) : ICurrentUser
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, userId ?? "test-user"),
-            new(PortalClaims.OrganisationId, organisationId.ToString()),
             new(PortalClaims.DisplayName, "Test User"),
         };
+        if (organisationId != PortalPrincipal.NoOrganisation) claims.Add(new Claim(PortalClaims.OrganisationId, organisationId.ToString()));
         if (memberId is not null) claims.Add(new Claim(PortalClaims.MemberId, memberId.Value.ToString()));
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
         return new FixedCurrentUser(new ClaimsPrincipal(new ClaimsIdentity(claims, "Test")));
@@ -36,7 +36,7 @@ public static class PortalServices
         await using var db = factory.SystemDb();
         var user = await db.Users.SingleAsync(u => u.Email == email);
         var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name!).ToArrayAsync();
-        var current = FixedCurrentUser.Of(user.OrganisationId, user.MemberId, user.Id, roles);
+        var current = FixedCurrentUser.Of(user.OrganisationId ?? PortalPrincipal.NoOrganisation, user.MemberId, user.Id, roles);
         var scope = factory.Services.CreateScope();
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
         return (ActivatorUtilities.CreateInstance<T>(scope.ServiceProvider, tenantDb), scope);
@@ -48,7 +48,7 @@ public static class PortalServices
         await using var db = factory.SystemDb();
         var user = await db.Users.SingleAsync(u => u.Email == email);
         var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name!).ToArrayAsync();
-        var current = FixedCurrentUser.Of(user.OrganisationId, user.MemberId, user.Id, roles);
+        var current = FixedCurrentUser.Of(user.OrganisationId ?? PortalPrincipal.NoOrganisation, user.MemberId, user.Id, roles);
         var scope = factory.Services.CreateScope();
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();

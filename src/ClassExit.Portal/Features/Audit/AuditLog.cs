@@ -25,7 +25,7 @@ public static class AuditLog
     // Chinese text and arrows stay readable in the stored JSON (it is never written into HTML unencoded).
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static AuditEntry Add(PortalDbContext db, long organisationId, AuditActor actor, DateTimeOffset now, string action,
+    public static AuditEntry Add(PortalDbContext db, long? organisationId, AuditActor actor, DateTimeOffset now, string action,
         AuditOutcome outcome = AuditOutcome.Succeeded, string? targetType = null, string? targetId = null, long? classId = null,
         long? memberId = null, int? code = null, bool securityEvent = false, object? details = null)
     {
