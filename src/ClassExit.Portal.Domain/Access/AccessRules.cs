@@ -149,10 +149,14 @@ public static class AccessRules
     };
 
     /// <summary>
-    /// Nobody decides an exit request that they requested, that concerns themselves, or that concerns a class they are leaving.
+    /// Nobody decides an exit request that they requested, that concerns themselves, or that concerns a class they are leaving;
+    /// nobody accepts a transfer they proposed.
     /// </summary>
     private static AccessDecision SeparationOfDuties(AccessActor actor, PortalAction action, AccessTarget target)
     {
+        // Whoever proposed a transfer (e.g. an admin naming themselves) cannot also accept it.
+        if (action == PortalAction.AnswerTransfer && actor.MemberId == target.RequestedByMemberId)
+            return AccessDecision.Refuse(ErrorCatalogue.ProposerCannotAccept);
         if (action != PortalAction.DecideExit) return AccessDecision.Allow;
         if (actor.MemberId is not { } me) return AccessDecision.Refuse(ErrorCatalogue.Forbidden);
         if (me == target.SubjectMemberId) return AccessDecision.Refuse(ErrorCatalogue.SelfApproval);

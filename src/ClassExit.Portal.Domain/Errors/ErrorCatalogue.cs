@@ -53,6 +53,7 @@ public static class ErrorCatalogue
     public const int TransferNotAllowed = 50504;
     public const int TransferNotPending = 50505;
     public const int TransferNotAddressedToYou = 50506;
+    public const int ProposerCannotAccept = 50507;
     public const int ExportTooLarge = 50601;
     public const int ExportPasswordTooWeak = 50602;
     public const int NothingToExport = 50603;
@@ -129,6 +130,8 @@ public static class ErrorCatalogue
             "刷新页面查看最终结果。", "Refresh to see the outcome that stands."),
         new(TransferNotAddressedToYou, 403, "该转让不是发给您的。", "The transfer is not addressed to you.",
             "只有被提名的新创建者可以接受或拒绝。", "Only the proposed new owner can accept or decline it."),
+        new(ProposerCannotAccept, 403, "发起转让的人不能接受自己发起的转让。", "Whoever proposed a transfer cannot accept it.",
+            "请由另一位企业管理员或班级创建者向您发起转让。", "Have another enterprise admin or the class owner propose it to you."),
         new(ExportTooLarge, 413, "导出超过 2 GB 上限。", "The export is larger than the 2 GB limit.",
             "按班级分别导出，或缩小范围。", "Export class by class, or narrow it down."),
         new(ExportPasswordTooWeak, 400, "导出密码至少 12 个字符。", "The export password needs at least 12 characters.",

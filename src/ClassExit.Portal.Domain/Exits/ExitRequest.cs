@@ -23,7 +23,7 @@ public enum VerificationMethod
 
 public enum ExitKind
 {
-    /// <summary>The member leaves on their own (client or portal on their behalf).</summary>
+    /// <summary>The member leaves on their own (from a client, or in the portal when they are the one signed in).</summary>
     SelfExit = 0,
     /// <summary>An enterprise admin removes the member.</summary>
     ForceRemoval = 1,
@@ -31,6 +31,17 @@ public enum ExitKind
     HrBatch = 2,
     /// <summary>The class was dissolved.</summary>
     Dissolution = 3,
+    /// <summary>
+    /// Started in the portal by someone else for the member (a class owner, class admin or enterprise admin). Follows the same rules and
+    /// the same approval as the member's own exit; the acting user is recorded as the requester.
+    /// </summary>
+    OnBehalf = 4,
+}
+
+public static class ExitKinds
+{
+    /// <summary>The member's own exit, or one started for them: the member-side rules and the approval table apply.</summary>
+    public static bool IsMembersExit(this ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.OnBehalf;
 }
 
 public enum ExitRequestStatus
@@ -160,6 +171,16 @@ public sealed class ExitRequest : ITenantOwned
         Code = code;
         DecidedAt ??= now;
         DecisionNote = note;
+        Version++;
+    }
+
+    /// <summary>
+    /// Goes to the enterprise admins at once, before the SLA runs out: separation of duties left nobody in the class who may decide it.
+    /// </summary>
+    public void Escalate(DateTimeOffset now)
+    {
+        if (Status != ExitRequestStatus.PendingApproval || EscalatedAt is not null) return;
+        EscalatedAt = now;
         Version++;
     }
 

@@ -3,6 +3,7 @@ using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,6 +54,6 @@ public static class PortalServices
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var stepUp = new StepUpVerifier(scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>(), clock);
-        return (new ExitService(tenantDb, clock, stepUp), new ExitQueries(tenantDb, clock), scope);
+        return (new ExitService(tenantDb, clock, stepUp, new PortalAuthorizer(tenantDb, clock)), new ExitQueries(tenantDb, clock), scope);
     }
 }

@@ -41,5 +41,5 @@ public static class ExitPolicyEngine
     /// Force-removals, HR exits and dissolutions are decisions already.
     /// </summary>
     private static bool NeedsApproval(ExitEvaluationInput i) =>
-        i.Kind == ExitKind.SelfExit && (i.Role is ClassRole.Teacher or ClassRole.ClassAdmin || i.Policy.ExitRequiresApproval);
+        i.Kind.IsMembersExit() && (i.Role is ClassRole.Teacher or ClassRole.ClassAdmin || i.Policy.ExitRequiresApproval);
 }

@@ -16,7 +16,7 @@ public interface IExitRule
 /// <summary>Rules every kind of exit obeys are marked here; the rest govern a member's own exit only.</summary>
 public abstract class ExitRule : IExitRule
 {
-    public virtual bool AppliesTo(ExitKind kind) => kind == ExitKind.SelfExit;
+    public virtual bool AppliesTo(ExitKind kind) => kind.IsMembersExit();
 
     public abstract IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput input);
 
@@ -85,7 +85,7 @@ public sealed class DeviceBindingRule : ExitRule
 /// <summary>50201: the class is on the organisation's exit blacklist. HR bulk exits obey it too.</summary>
 public sealed class BlacklistRule : ExitRule
 {
-    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.HrBatch;
+    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.OnBehalf or ExitKind.HrBatch;
 
     public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i) => i.ExitLocked ? Block(ErrorCatalogue.ClassBlacklisted) : Pass;
 }
@@ -93,7 +93,7 @@ public sealed class BlacklistRule : ExitRule
 /// <summary>50202: inside the freeze window before term end; carries the first date an exit is possible. HR bulk exits obey it too.</summary>
 public sealed class FreezeWindowRule : ExitRule
 {
-    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.HrBatch;
+    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.OnBehalf or ExitKind.HrBatch;
 
     public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i) =>
         FreezeWindow.IsFrozen(i.Today, i.TermEndsOn, i.Policy.FreezeWindowDays)
@@ -104,7 +104,7 @@ public sealed class FreezeWindowRule : ExitRule
 /// <summary>50203: a key class may not be left before the member's resignation is complete; raises a security alert. HR bulk exits obey it too.</summary>
 public sealed class KeyClassRule : ExitRule
 {
-    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.HrBatch;
+    public override bool AppliesTo(ExitKind kind) => kind is ExitKind.SelfExit or ExitKind.OnBehalf or ExitKind.HrBatch;
 
     public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i) =>
         i.Classification == Classification.Key && i.Resignation != ResignationState.Completed
@@ -118,7 +118,7 @@ public sealed class OwnerRule : ExitRule
     public override bool AppliesTo(ExitKind kind) => kind != ExitKind.Dissolution;
 
     public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i) =>
-        i.Role == ClassRole.Owner || (i.Kind == ExitKind.SelfExit && i.MemberOrgRole == OrgRole.SuperAdmin)
+        i.Role == ClassRole.Owner || (i.Kind.IsMembersExit() && i.MemberOrgRole == OrgRole.SuperAdmin)
             ? Block(ErrorCatalogue.OwnerMustTransfer)
             : Pass;
 }

@@ -16,6 +16,11 @@ public static class AuditExportEndpoint
     private static async Task ExportAsync(HttpContext http, AuditSearchService search, string? actor, long? member, long? @class, string? action,
         int? code, bool? security, DateOnly? from, DateOnly? to, AuditOutcome? outcome, CancellationToken ct)
     {
+        if (await search.AuthorizeExportAsync(ct) is { } refused)
+        {
+            await ApiProblems.Problem(http, refused).ExecuteAsync(http);
+            return;
+        }
         var filter = new AuditFilter(actor, member, @class, action, code, security == true, from, to, outcome);
         http.Response.ContentType = "text/csv; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv\"";

@@ -1,7 +1,9 @@
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.Audit;
@@ -19,7 +21,7 @@ public sealed record AuditResultPage(IReadOnlyList<AuditRow> Items, long? OlderC
 public sealed record HistoryMessage(long MessageId, DateTimeOffset SentAt, string Body, DateTimeOffset? PurgeAfter);
 
 /// <summary>Searches of the audit log (keyset paging, so it stays fast over millions of rows) and of departed members' history.</summary>
-public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock)
+public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, AuditChainService chain)
 {
     public const int PageSize = 50;
 
@@ -49,6 +51,26 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock)
             yield return row;
     }
 
+    /// <summary>May the signed-in user export the audit log? Refusals are audited. Call before streaming a byte.</summary>
+    public async Task<int?> AuthorizeExportAsync(CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        return await authorizer.DemandOrganisationAsync(db, user, PortalAction.ExportAudit, "AuditEntry", null, ct);
+    }
+
+    /// <summary>
+    /// "Verify now": admins and auditors may run it; the verification is recorded with them as the actor (it changes no data but the
+    /// audit log itself).
+    /// </summary>
+    public async Task<(int? Code, ChainVerification? Result)> VerifyNowAsync(CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using (var db = await tenantDb.CreateAsync(ct))
+            if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.VerifyAuditChain, "AuditEntry", null, ct) is { } refused) return (refused, null);
+        return (null, await chain.VerifyAndRecordAsync(user.OrganisationId, AuditActor.From(user), ct));
+    }
+
     public async Task RecordExportAsync(AuditFilter filter, int rows, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
@@ -65,8 +87,10 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock)
     public async Task<IReadOnlyList<HistoryMessage>?> SearchDepartedHistoryAsync(long memberId, long classId, string reason, string? text, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) || string.IsNullOrWhiteSpace(reason)) return null;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.SearchDepartedHistory, new AccessTarget(classId, null, memberId), "Member", memberId.ToString(), ct) is not null)
+            return null;
+        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 500) return null;
         var departed = await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == memberId
             && (m.State == Domain.Classes.MembershipState.Left || m.State == Domain.Classes.MembershipState.Removed), ct);
         if (!departed) return null;

@@ -6,7 +6,9 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.DeviceSync;
@@ -21,7 +23,7 @@ public sealed record StaleDeviceRow(string DeviceId, long MemberId, string Membe
     long AcknowledgedVersion, long? MissedVersion, DateTimeOffset? MissedChangeAt, DateTimeOffset? FlaggedAt, bool ResyncRequested);
 
 /// <summary>Devices learning of membership changes: acknowledgements, stale devices, admin remedies.</summary>
-public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
     public async Task<MemberDevices?> DevicesAsync(long memberId, CancellationToken ct = default)
     {
@@ -39,7 +41,10 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
     /// </summary>
     public async Task<SyncAckResult> AcknowledgeAsync(string deviceId, long version, CancellationToken ct = default)
     {
+        var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.AcknowledgeSync, "Device", deviceId, ct) is { } refused)
+            return new SyncAckResult(refused, 0, false);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, ct);
         if (device is null) return new SyncAckResult(ErrorCatalogue.NotFound, 0, false);
@@ -73,17 +78,18 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         return new PagedResult<StaleDeviceRow>(rows, total);
     }
 
-    public async Task<bool> RequestResyncAsync(string deviceId, CancellationToken ct = default)
+    public async Task<int?> RequestResyncAsync(string deviceId, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.RequestResync, "Device", deviceId, ct) is { } refused) return refused;
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, ct);
-        if (device is null) return false;
+        if (device is null) return ErrorCatalogue.NotFound;
         device.RequestResync();
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "device.resync_requested", AuditOutcome.Succeeded, "Device", deviceId,
             memberId: device.MemberId, details: new { device.NetworkClass, device.AcknowledgedVersion });
         await db.SaveChangesAsync(ct);
-        return true;
+        return null;
     }
 
     /// <summary>
@@ -94,8 +100,9 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
     public async Task<int?> ResetMemberStateAsync(long classId, long memberId, bool completeExit, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.ResetMemberState, new AccessTarget(classId, null, memberId), "Membership", null, ct) is { } refused)
+            return refused;
         if (!await stepUp.VerifyAsync(user, password, "member.state_reset", db, ct)) return ErrorCatalogue.StepUpFailed;
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);

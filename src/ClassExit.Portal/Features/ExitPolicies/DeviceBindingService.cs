@@ -4,7 +4,9 @@ using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitPolicies;
@@ -17,7 +19,7 @@ public sealed record BindingMemberOption(long MemberId, string DisplayName, stri
 /// Device binding (guide §5): when the organisation requires it, a member may leave only from a device bound to them (MAC). Enterprise
 /// admins bind and unbind devices here; each change asks for step-up and is audited with before and after.
 /// </summary>
-public sealed class DeviceBindingService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class DeviceBindingService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
     public async Task<IReadOnlyList<BindingMemberOption>> MembersAsync(string? search, CancellationToken ct = default)
     {
@@ -44,8 +46,8 @@ public sealed class DeviceBindingService(TenantDb tenantDb, TimeProvider clock, 
     public async Task<int?> SetBoundAsync(string deviceId, bool bound, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.BindDevice, "Device", deviceId, ct) is { } refused) return refused;
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, ct);
         if (device is null) return ErrorCatalogue.NotFound;
         if (!await stepUp.VerifyAsync(user, password, "device.binding_changed", db, ct)) return ErrorCatalogue.StepUpFailed;

@@ -4,7 +4,9 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitPolicies;
@@ -24,7 +26,7 @@ public sealed record ChecklistClassOption(long ClassId, string Name, int Items);
 /// items of a class (a policy change: step-up, audited) and record which member has completed which item (audited). The exit
 /// engine reads both at every evaluation (rule 50105).
 /// </summary>
-public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
     /// <summary>Classes to pick from, those with a checklist first.</summary>
     public async Task<IReadOnlyList<ChecklistClassOption>> ClassesAsync(string? search, CancellationToken ct = default)
@@ -98,8 +100,9 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     public async Task<int?> SetCompletedAsync(long classId, long itemId, long memberId, bool completed, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.CompleteChecklist, new AccessTarget(classId, null, memberId), "ChecklistItem", itemId.ToString(), ct) is { } refused)
+            return refused;
         var item = await db.Classes.Where(c => c.Id == classId).SelectMany(c => c.Checklist).Where(i => i.Id == itemId)
             .Select(i => new { i.Id, i.Title }).SingleOrDefaultAsync(ct);
         if (item is null || !await CurrentMembers(db, classId).AnyAsync(ms => ms.MemberId == memberId, ct)) return ErrorCatalogue.NotFound;
@@ -118,8 +121,9 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
         CancellationToken ct, long? removedItemId = null)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.EditChecklist, new AccessTarget(classId), "Class", classId.ToString(), ct) is { } refused)
+            return refused;
         if (!await stepUp.VerifyAsync(user, password, action, db, ct)) return ErrorCatalogue.StepUpFailed;
         var cls = await db.Classes.Include(c => c.Checklist).SingleOrDefaultAsync(c => c.Id == classId && c.Status == ClassStatus.Active, ct);
         if (cls is null) return ErrorCatalogue.NotFound;

@@ -5,7 +5,9 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitPolicies;
@@ -28,7 +30,7 @@ public sealed record PolicySaveResult(int? Code, IReadOnlyList<PolicyViolation> 
 /// The organisation's exit policies, edited by enterprise admins: validated, previewed, saved after step-up with an audit entry
 /// holding before and after. The engine reads the policy at every evaluation, so a change applies at once.
 /// </summary>
-public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
     public async Task<ExitPolicy> GetAsync(CancellationToken ct = default)
     {
@@ -55,10 +57,11 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
     public async Task<PolicySaveResult> SaveAsync(ExitPolicy proposed, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return new PolicySaveResult(ErrorCatalogue.Forbidden, []);
+        await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.EditPolicy, "Organisation", user.OrganisationId.ToString(), ct) is { } refused)
+            return new PolicySaveResult(refused, []);
         var errors = ExitPolicyValidator.Validate(proposed);
         if (errors.Count > 0) return new PolicySaveResult(ErrorCatalogue.MalformedRequest, errors);
-        await using var db = await tenantDb.CreateAsync(ct);
         if (!await stepUp.VerifyAsync(user, password, "policy.changed", db, ct)) return new PolicySaveResult(ErrorCatalogue.StepUpFailed, []);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var org = await db.Organisations.FirstAsync(ct);
@@ -106,8 +109,8 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
     public async Task<int?> SaveClassAsync(long classId, bool exitLocked, Classification classification, DateOnly termEndsOn, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.EditClassPolicy, "Class", classId.ToString(), ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, "class_policy.changed", db, ct)) return ErrorCatalogue.StepUpFailed;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cls = await db.Classes.SingleOrDefaultAsync(c => c.Id == classId, ct);
@@ -145,7 +148,8 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
     public async Task<(int? Code, int Changed)> SetTermEndAsync(IReadOnlyCollection<long> classIds, DateOnly termEndsOn, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return (ErrorCatalogue.Forbidden, 0);
+        await using (var authDb = await tenantDb.CreateAsync(ct))
+            if (await authorizer.DemandOrganisationAsync(authDb, user, PortalAction.EditClassPolicy, "Class", null, ct) is { } refused) return (refused, 0);
         if (classIds.Count == 0 || classIds.Count > 1000) return (ErrorCatalogue.MalformedRequest, 0);
         await using var db = await tenantDb.CreateAsync(ct);
         if (!await stepUp.VerifyAsync(user, password, "class_policy.changed", db, ct)) return (ErrorCatalogue.StepUpFailed, 0);

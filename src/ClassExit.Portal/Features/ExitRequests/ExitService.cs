@@ -8,7 +8,9 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitRequests;
@@ -17,7 +19,7 @@ namespace ClassExit.Portal.Features.ExitRequests;
 /// Exits end to end: preview, request (client, portal, force-removal), approve, reject, cancel. One code path for the pages
 /// and the REST API. Every state change is written with its audit entry in one transaction; a refusal writes only the audit entry.
 /// </summary>
-public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
     /// <summary>
     /// The decision and consequences of an exit, changing nothing. With <paramref name="forRequestId"/>, previews that pending
@@ -75,13 +77,22 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         return s is null ? null : ExitPolicyEngine.Evaluate(s.Input);
     }
 
-    /// <summary>A member leaves (from a client through the API, or started in the portal on their behalf).</summary>
+    /// <summary>
+    /// A member leaves: from a client through the API (key scope <c>exits:client</c>), in bulk by HR (<c>exits:batch</c>), or started in
+    /// the portal, where it is the member's own exit when they are the one signed in and an exit <see cref="ExitKind.OnBehalf"/> of them
+    /// otherwise (owner or class admin of the class, or an enterprise admin; the acting user is the requester).
+    /// </summary>
     public async Task<ExitCommandResult> RequestAsync(ExitCommand command, CancellationToken ct = default)
     {
-        if (command.Kind is not (ExitKind.SelfExit or ExitKind.HrBatch))
+        if (command.Kind is not (ExitKind.SelfExit or ExitKind.OnBehalf or ExitKind.HrBatch))
             throw new ArgumentException("Force-removals go through ForceRemoveAsync (step-up).", nameof(command));
         var user = await tenantDb.UserAsync();
+        if (command.Channel == ExitChannel.Portal && command.Kind != ExitKind.HrBatch)
+            command = command with { Kind = command.MemberId == user.MemberId ? ExitKind.SelfExit : ExitKind.OnBehalf, OperatorMemberId = null };
+        var action = command.Kind == ExitKind.HrBatch ? PortalAction.RunBatch
+            : command.Channel == ExitChannel.Portal ? PortalAction.StartExit : PortalAction.ClientExit;
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await AuthorizeAsync(db, user, action, command.ClassId, command.MemberId, ct) is { } refused) return refused;
         return await ExecuteAsync(db, user, command, ct);
     }
 
@@ -89,12 +100,26 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
     public async Task<ExitCommandResult> ForceRemoveAsync(long classId, long memberId, string reason, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return Refusal(ErrorCatalogue.Forbidden);
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await AuthorizeAsync(db, user, PortalAction.ForceRemove, classId, memberId, ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, "exit.force_removal", db, ct)) return Refusal(ErrorCatalogue.StepUpFailed);
         if (string.IsNullOrWhiteSpace(reason)) return Refusal(ErrorCatalogue.RejectReasonRequired);
+        if (reason.Trim().Length > MaxReasonLength) return Refusal(ErrorCatalogue.MalformedRequest);
         return await ExecuteAsync(db, user, new ExitCommand(classId, memberId, ExitKind.ForceRemoval, ExitChannel.Portal, VerificationMethod.Password,
             Reason: reason.Trim()), ct);
+    }
+
+    /// <summary>Longest reason (force-removal, rejection) kept; longer text is refused with 40002, not cut.</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>The class must be one the caller's organisation can see (else 40401), and the caller must be allowed (else 40302).</summary>
+    private async Task<ExitCommandResult?> AuthorizeAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long memberId,
+        CancellationToken ct)
+    {
+        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
+            return Refusal(await authorizer.NotFoundAsync(db, user, action, "Class", classId.ToString(), ct));
+        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, memberId, ct);
+        return await authorizer.DemandAsync(db, user, action, target, "Class", classId.ToString(), ct) is { } code ? Refusal(code) : null;
     }
 
     private async Task<ExitCommandResult> ExecuteAsync(PortalDbContext db, PortalPrincipal user, ExitCommand command, CancellationToken ct)
@@ -127,11 +152,11 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
 
         var request = new ExitRequest(s.Organisation.Id, command.ClassId, command.MemberId, s.Membership.Role, command.Kind, command.Channel,
-            command.Verification, command.OperatorMemberId ?? user.MemberId, now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
+            command.Verification, RequesterOf(command, user), now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
         foreach (var h in command.Handover ?? []) request.PlanHandover(h.Kind, h.DutyId, h.ToMemberId);
         db.ExitRequests.Add(request);
 
-        if (command.Kind != ExitKind.SelfExit)
+        if (!command.Kind.IsMembersExit())
         {
             // A removal supersedes a pending self-exit of the same member.
             foreach (var pending in await db.ExitRequests.Where(e => e.ClassId == command.ClassId && e.MemberId == command.MemberId
@@ -145,7 +170,16 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             await db.SaveChangesAsync(ct);
             AuditLog.Add(db, s.Organisation.Id, actor, now, "exit.requested", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
                 command.ClassId, command.MemberId, details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(),
-                    verification = command.Verification.ToString(), role = s.Membership.Role.ToString(), handover = command.Handover });
+                    verification = command.Verification.ToString(), role = s.Membership.Role.ToString(), handover = command.Handover,
+                    requested_by = request.RequestedByMemberId });
+            if (await ApproverPool.ClassApproversAsync(db, s.Organisation.Id, request, ct) is { Count: 0 })
+            {
+                // Separation of duties left nobody in the class who may decide: the enterprise admins get it now, not after the SLA.
+                request.Escalate(now);
+                AuditLog.Add(db, s.Organisation.Id, AuditActor.System("separation of duties"), now, "exit.routed_to_admins", AuditOutcome.Succeeded,
+                    "ExitRequest", request.Id.ToString(), command.ClassId, command.MemberId,
+                    details: new { why = "no_class_approver", escalated_to = await ApproverPool.AdminsAsync(db, s.Organisation.Id, request, ct) });
+            }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return new ExitCommandResult(decision, request.Id, ExitRequestStatus.PendingApproval);
@@ -167,9 +201,9 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         DecideAsync(requestId, expectedVersion, approve: true, note: null, ct);
 
     public Task<DecisionResult> RejectAsync(long requestId, int expectedVersion, string reason, CancellationToken ct = default) =>
-        string.IsNullOrWhiteSpace(reason)
-            ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.RejectReasonRequired))
-            : DecideAsync(requestId, expectedVersion, approve: false, note: reason.Trim(), ct);
+        string.IsNullOrWhiteSpace(reason) ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.RejectReasonRequired))
+        : reason.Trim().Length > MaxReasonLength ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.MalformedRequest))
+        : DecideAsync(requestId, expectedVersion, approve: false, note: reason.Trim(), ct);
 
     /// <summary>
     /// Approve or reject one pending request. The caller passes the version it showed the approver: if anyone decided in the
@@ -180,16 +214,18 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
+        var pending = await db.ExitRequests.AsNoTracking().SingleOrDefaultAsync(e => e.Id == requestId, ct);
+        if (pending is null) return DecisionResult.Fail(await authorizer.NotFoundAsync(db, user, PortalAction.DecideExit, "ExitRequest", requestId.ToString(), ct));
+        var target = await PortalAuthorizer.ExitRequestTargetAsync(db, user, pending, ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.DecideExit, target, "ExitRequest", requestId.ToString(), ct) is { } refused)
+            return DecisionResult.Fail(refused);
         try
         {
             // On SQLite this begins IMMEDIATE: a concurrent decider waits here and then sees the decision that stands.
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var request = await db.ExitRequests.SingleOrDefaultAsync(e => e.Id == requestId, ct);
-            if (request is null) return DecisionResult.Fail(ErrorCatalogue.NotFound);
+            var request = await db.ExitRequests.SingleAsync(e => e.Id == requestId, ct);
             if (request.Status != ExitRequestStatus.PendingApproval || request.Version != expectedVersion)
                 return DecisionResult.Fail(ErrorCatalogue.RequestAlreadyDecided, request.Status.ToString());
-            if (user.MemberId == request.MemberId) return DecisionResult.Fail(ErrorCatalogue.SelfApproval);
-            if (!await MayDecideAsync(db, user, request.ClassId, ct)) return DecisionResult.Fail(ErrorCatalogue.Forbidden);
             var actor = AuditActor.From(user);
             var deciderId = user.MemberId ?? 0;
 
@@ -236,14 +272,16 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
     }
 
-    /// <summary>Enterprise admins decide any request; school staff those of classes where they own, administer or teach.</summary>
-    private static async Task<bool> MayDecideAsync(PortalDbContext db, PortalPrincipal user, long classId, CancellationToken ct)
+    /// <summary>
+    /// Who asked: the member for their own exit, the signed-in user for an exit on someone's behalf or a force-removal, the HR
+    /// operator for a bulk exit. Separation of duties keys on this.
+    /// </summary>
+    private static long? RequesterOf(ExitCommand command, PortalPrincipal user) => command.Kind switch
     {
-        if (user.IsInRole(PortalRoles.EnterpriseAdmin)) return true;
-        if (!user.IsInRole(PortalRoles.SchoolStaff) || user.MemberId is null) return false;
-        return await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == user.MemberId && m.State == MembershipState.Active
-            && (m.Role == ClassRole.Owner || m.Role == ClassRole.ClassAdmin || m.Role == ClassRole.Teacher), ct);
-    }
+        ExitKind.SelfExit => command.MemberId,
+        ExitKind.HrBatch => command.OperatorMemberId ?? user.MemberId,
+        _ => user.MemberId,
+    };
 
     private static ExitCommandResult Refusal(int code) =>
         new(new ExitDecision(ExitOutcome.Refused, [new BlockingReason(code)], false), null, null);

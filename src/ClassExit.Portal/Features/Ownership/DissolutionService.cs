@@ -7,7 +7,9 @@ using ClassExit.Portal.Domain.Exits.Policy;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.Ownership;
@@ -16,7 +18,7 @@ namespace ClassExit.Portal.Features.Ownership;
 /// Dissolving a class: every current member leaves with the exit rules' consequences (retention by role, documents read-only,
 /// replays private), open exit requests and transfers are cancelled, and the class becomes read-only. One transaction, audited.
 /// </summary>
-public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock)
+public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer)
 {
     public async Task<DissolvePreview?> PreviewAsync(long classId, CancellationToken ct = default)
     {
@@ -50,12 +52,16 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock)
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var cls = await db.Classes.SingleOrDefaultAsync(c => c.Id == classId, ct);
-        if (cls is null) return OwnershipResult.Fail(ErrorCatalogue.NotFound);
-        if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) && user.MemberId != cls.OwnerMemberId) return OwnershipResult.Fail(ErrorCatalogue.TransferNotAllowed);
+        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
+            return OwnershipResult.Fail(await authorizer.NotFoundAsync(db, user, PortalAction.Dissolve, "Class", classId.ToString(), ct));
+        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, null, ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.Dissolve, target, "Class", classId.ToString(), ct) is { } refused)
+            return OwnershipResult.Fail(refused);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
+        if (reason.Trim().Length > OwnershipService.MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);
+        if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);
 
         foreach (var open in await db.ExitRequests.Where(e => e.ClassId == classId && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct))
             open.Cancel(now, "class dissolved");

@@ -9,7 +9,9 @@ using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -54,7 +56,8 @@ public sealed record DissolvePreview(long ClassId, string ClassName, int Members
 /// ownership moves only through <see cref="OwnershipRules"/>, in one transaction with its audit entry, guarded by version tokens
 /// and by the database's one-owner index.
 /// </summary>
-public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, IOptions<OwnershipOptions> options)
+public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, IOptions<OwnershipOptions> options,
+    PortalAuthorizer authorizer)
 {
     public async Task<IReadOnlyList<TransferCandidate>> CandidatesAsync(long classId, CancellationToken ct = default)
     {
@@ -79,11 +82,11 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await AuthorizeClassAsync(db, user, PortalAction.ProposeTransfer, classId, toMemberId, ct) is { } refused) return OwnershipResult.Fail(refused);
+        if (message?.Trim().Length > MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var cls = await db.Classes.SingleOrDefaultAsync(c => c.Id == classId, ct);
-        if (cls is null) return OwnershipResult.Fail(ErrorCatalogue.NotFound);
+        var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);
         if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);
-        if (!IsOwnerOrAdmin(user, cls)) return OwnershipResult.Fail(ErrorCatalogue.TransferNotAllowed);
         if (!await IsEligibleAsync(db, classId, toMemberId, ct)) return OwnershipResult.Fail(ErrorCatalogue.TransferTargetNotEligible);
         if (await db.OwnershipTransfers.AnyAsync(t => t.ClassId == classId && t.Status == TransferStatus.Pending, ct))
             return OwnershipResult.Fail(ErrorCatalogue.TransferAlreadyPending);
@@ -118,12 +121,11 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await AuthorizeTransferAsync(db, user, PortalAction.AnswerTransfer, transferId, ct) is { } refused) return OwnershipResult.Fail(refused);
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var transfer = await db.OwnershipTransfers.SingleOrDefaultAsync(t => t.Id == transferId, ct);
-            if (transfer is null) return OwnershipResult.Fail(ErrorCatalogue.NotFound);
-            if (transfer.ToMemberId != user.MemberId) return OwnershipResult.Fail(ErrorCatalogue.TransferNotAddressedToYou);
+            var transfer = await db.OwnershipTransfers.SingleAsync(t => t.Id == transferId, ct);
             if (transfer.Status != TransferStatus.Pending || transfer.Version != expectedVersion) return OwnershipResult.Fail(ErrorCatalogue.TransferNotPending);
             if (transfer.IsExpiredAt(now)) return OwnershipResult.Fail(ErrorCatalogue.TransferExpired);
             var actor = AuditActor.From(user);
@@ -158,11 +160,9 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
-        var transfer = await db.OwnershipTransfers.SingleOrDefaultAsync(t => t.Id == transferId, ct);
-        if (transfer is null) return OwnershipResult.Fail(ErrorCatalogue.NotFound);
+        if (await AuthorizeTransferAsync(db, user, PortalAction.CancelTransfer, transferId, ct) is { } refused) return OwnershipResult.Fail(refused);
+        var transfer = await db.OwnershipTransfers.SingleAsync(t => t.Id == transferId, ct);
         if (transfer.Status != TransferStatus.Pending) return OwnershipResult.Fail(ErrorCatalogue.TransferNotPending);
-        if (transfer.FromMemberId != user.MemberId && transfer.ProposedByMemberId != user.MemberId && !user.IsInRole(PortalRoles.EnterpriseAdmin))
-            return OwnershipResult.Fail(ErrorCatalogue.TransferNotAllowed);
         transfer.Cancel(now);
         AuditLog.Add(db, transfer.OrganisationId, AuditActor.From(user), now, "ownership.cancelled", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId);
         try
@@ -180,10 +180,11 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
     public async Task<OwnershipResult> ForceAsync(long classId, long toMemberId, string password, string reason, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return OwnershipResult.Fail(ErrorCatalogue.TransferNotAllowed);
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await AuthorizeClassAsync(db, user, PortalAction.ForceTransfer, classId, toMemberId, ct) is { } refused) return OwnershipResult.Fail(refused);
         if (!await stepUp.VerifyAsync(user, password, "ownership.forced", db, ct)) return OwnershipResult.Fail(ErrorCatalogue.StepUpFailed);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
+        if (reason.Trim().Length > MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
         var now = clock.GetUtcNow();
         try
         {
@@ -250,8 +251,24 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         return [.. assignments, .. streams, .. polls];
     }
 
-    private static bool IsOwnerOrAdmin(PortalPrincipal user, ClassGroup cls) =>
-        user.IsInRole(PortalRoles.EnterpriseAdmin) || (user.MemberId is { } me && me == cls.OwnerMemberId);
+    /// <summary>Longest proposal message or force reason kept; longer text is refused with 40002.</summary>
+    public const int MaxMessageLength = 500;
+
+    /// <summary>The class must be visible to the caller's organisation (else 40401) and the action theirs (else 40302); both audited.</summary>
+    private async Task<int?> AuthorizeClassAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long? subject, CancellationToken ct)
+    {
+        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct)) return await authorizer.NotFoundAsync(db, user, action, "Class", classId.ToString(), ct);
+        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, subject, ct);
+        return await authorizer.DemandAsync(db, user, action, target, "Class", classId.ToString(), ct);
+    }
+
+    private async Task<int?> AuthorizeTransferAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long transferId, CancellationToken ct)
+    {
+        var transfer = await db.OwnershipTransfers.AsNoTracking().SingleOrDefaultAsync(t => t.Id == transferId, ct);
+        if (transfer is null) return await authorizer.NotFoundAsync(db, user, action, "OwnershipTransfer", transferId.ToString(), ct);
+        var target = await PortalAuthorizer.TransferTargetAsync(db, user, transfer, ct);
+        return await authorizer.DemandAsync(db, user, action, target, "OwnershipTransfer", transferId.ToString(), ct);
+    }
 
     private static Task<bool> IsEligibleAsync(PortalDbContext db, long classId, long memberId, CancellationToken ct) =>
         db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == memberId && m.State == MembershipState.Active

@@ -2,7 +2,9 @@ using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ReasonCodes;
@@ -10,7 +12,7 @@ namespace ClassExit.Portal.Features.ReasonCodes;
 public sealed record ReasonCodeRow(long Id, string Code, string Label, bool Active);
 
 /// <summary>The organisation's 6-digit exit reason codes: list, add, retire. Audited.</summary>
-public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock)
+public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer)
 {
     public async Task<IReadOnlyList<ReasonCodeRow>> ListAsync(CancellationToken ct = default)
     {
@@ -22,11 +24,13 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock)
     /// <summary>Adds a code; returns a bilingual message when it is refused.</summary>
     public async Task<string?> AddAsync(string code, string label, CancellationToken ct = default)
     {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageReasonCodes, "ReasonCode", null, ct) is { } refused)
+            return ErrorText.Line(refused);
         code = code.Trim();
         if (!ReasonCode.IsWellFormed(code)) return Text.Get("ReasonCodes.ErrorFormat");
         if (string.IsNullOrWhiteSpace(label) || label.Length > 200) return Text.Get("ReasonCodes.ErrorLabel");
-        var user = await tenantDb.UserAsync();
-        await using var db = await tenantDb.CreateAsync(ct);
         if (await db.ReasonCodes.AnyAsync(r => r.Code == code, ct)) return Text.Get("ReasonCodes.ErrorExists");
         var now = clock.GetUtcNow();
         var reason = new ReasonCode(user.OrganisationId, code, label.Trim());
@@ -37,14 +41,16 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock)
         return null;
     }
 
-    public async Task RetireAsync(long id, CancellationToken ct = default)
+    public async Task<int?> RetireAsync(long id, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageReasonCodes, "ReasonCode", id.ToString(), ct) is { } refused) return refused;
         var reason = await db.ReasonCodes.SingleOrDefaultAsync(r => r.Id == id && r.Active, ct);
-        if (reason is null) return;
+        if (reason is null) return Domain.Errors.ErrorCatalogue.NotFound;
         reason.Retire();
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "reason_code.retired", AuditOutcome.Succeeded, "ReasonCode", reason.Code);
         await db.SaveChangesAsync(ct);
+        return null;
     }
 }

@@ -3,7 +3,9 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using CsvHelper;
 using ICSharpCode.SharpZipLib.Zip;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +17,7 @@ namespace ClassExit.Portal.Features.Retention;
 /// Export before purge (domain.md: personal chat export, an encrypted archive of at most 2 GB): a member's messages in a class as
 /// an AES-256 encrypted zip (WinZip AES, which 7-Zip opens) with the password the admin sets. Streamed; audited.
 /// </summary>
-public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOptions<RetentionOptions> options)
+public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOptions<RetentionOptions> options, PortalAuthorizer authorizer)
 {
     public const int MinimumPasswordLength = 12;
 
@@ -33,7 +35,13 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
     public async Task<int?> CheckAsync(long classId, long memberId, string? password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) return ErrorCatalogue.Forbidden;
+        await using (var db = await tenantDb.CreateAsync(ct))
+        {
+            if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
+                return await authorizer.NotFoundAsync(db, user, PortalAction.ExportMessages, "Class", classId.ToString(), ct);
+            if (await authorizer.DemandAsync(db, user, PortalAction.ExportMessages, new AccessTarget(classId, null, memberId), "Member", memberId.ToString(), ct) is { } refused)
+                return refused;
+        }
         if (password is null || password.Length < MinimumPasswordLength) return ErrorCatalogue.ExportPasswordTooWeak;
         var (count, bytes) = await EstimateAsync(classId, memberId, ct);
         if (count == 0) return ErrorCatalogue.NothingToExport;

@@ -7,7 +7,9 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits.Policy;
 using ClassExit.Portal.Domain.Retention;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -31,7 +33,7 @@ public sealed record UpcomingDay(DateOnly Day, int Messages);
 public sealed record ReplayRow(long Id, string Title, string CreatorName, IReadOnlyList<(long GrantId, long MemberId, string MemberName)> Grants);
 
 /// <summary>Retention as admins and auditors see it: runs, holds, timelines, upcoming purges, replay grants.</summary>
-public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBackgroundJobClient jobs)
+public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBackgroundJobClient jobs, PortalAuthorizer authorizer)
 {
     public async Task<IReadOnlyList<RetentionRunRow>> RunsAsync(CancellationToken ct = default)
     {
@@ -41,16 +43,17 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
                 r.SkippedForHolds, r.Batches, r.LongestBatchMilliseconds, r.IdsDigest)).ToListAsync(ct);
     }
 
-    /// <summary>"Run now": queues a purge of this organisation on the job server; the page follows its progress.</summary>
-    public async Task<string> RunNowAsync(CancellationToken ct = default)
+    /// <summary>"Run now": queues a purge of this organisation on the job server; the page follows its progress. Null when refused.</summary>
+    public async Task<(int? Code, string? JobId)> RunNowAsync(CancellationToken ct = default)
     {
-        var user = await RequireAdminAsync();
+        var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.RunPurge, "RetentionRun", null, ct) is { } refused) return (refused, null);
         var jobId = jobs.Enqueue<RetentionPurgeJob>(j => j.RunForOrganisationAsync(user.OrganisationId, "manual", CancellationToken.None));
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "retention.run_requested", AuditOutcome.Succeeded, "RetentionRun", null,
             details: new { job = jobId });
         await db.SaveChangesAsync(ct);
-        return jobId;
+        return (null, jobId);
     }
 
     public async Task<IReadOnlyList<HoldRow>> HoldsAsync(CancellationToken ct = default)
@@ -66,10 +69,13 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
 
     public async Task<int?> PlaceHoldAsync(long? classId, long? memberId, string reason, DateTimeOffset? endsAt, CancellationToken ct = default)
     {
-        var user = await RequireAdminAsync();
-        if (string.IsNullOrWhiteSpace(reason)) return ErrorCatalogue.RejectReasonRequired;
-        if ((classId is null) == (memberId is null)) return ErrorCatalogue.MalformedRequest;
+        var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.ManageLegalHolds, new AccessTarget(classId, null, memberId), "LegalHold", null, ct) is { } refused)
+            return refused;
+        if (string.IsNullOrWhiteSpace(reason)) return ErrorCatalogue.RejectReasonRequired;
+        if (reason.Trim().Length > MaxReasonLength) return ErrorCatalogue.MalformedRequest;
+        if ((classId is null) == (memberId is null)) return ErrorCatalogue.MalformedRequest;
         if (classId is not null && !await db.Classes.AnyAsync(c => c.Id == classId, ct)) return ErrorCatalogue.NotFound;
         if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct)) return ErrorCatalogue.NotFound;
         var now = clock.GetUtcNow();
@@ -82,18 +88,19 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         return null;
     }
 
-    public async Task<bool> ReleaseHoldAsync(long holdId, CancellationToken ct = default)
+    public async Task<int?> ReleaseHoldAsync(long holdId, CancellationToken ct = default)
     {
-        var user = await RequireAdminAsync();
+        var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageLegalHolds, "LegalHold", holdId.ToString(), ct) is { } refused) return refused;
         var hold = await db.LegalHolds.SingleOrDefaultAsync(h => h.Id == holdId && h.ReleasedAt == null, ct);
-        if (hold is null) return false;
+        if (hold is null) return ErrorCatalogue.NotFound;
         var now = clock.GetUtcNow();
         hold.Release(now);
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "legal_hold.released", AuditOutcome.Succeeded, "LegalHold", hold.Id.ToString(),
             hold.ClassId, hold.MemberId, securityEvent: true);
         await db.SaveChangesAsync(ct);
-        return true;
+        return null;
     }
 
     /// <summary>Per class the member left: how many of their messages are kept, until when, and why.</summary>
@@ -159,9 +166,10 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         var replay = await db.LiveReplays.SingleOrDefaultAsync(r => r.Id == replayId, ct);
-        if (replay is null || !await db.Members.AnyAsync(m => m.Id == memberId, ct)) return ErrorCatalogue.NotFound;
-        var owner = await db.Classes.Where(c => c.Id == replay.ClassId).Select(c => c.OwnerMemberId).SingleAsync(ct);
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) && user.MemberId != owner) return ErrorCatalogue.TransferNotAllowed;
+        if (replay is null || !await db.Members.AnyAsync(m => m.Id == memberId, ct))
+            return await authorizer.NotFoundAsync(db, user, PortalAction.ManageReplayGrants, "LiveReplay", replayId.ToString(), ct);
+        var target = await PortalAuthorizer.ClassTargetAsync(db, user, replay.ClassId, memberId, ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.ManageReplayGrants, target, "LiveReplay", replayId.ToString(), ct) is { } refused) return refused;
         if (await db.ReplayGrants.AnyAsync(g => g.ReplayId == replayId && g.MemberId == memberId && g.RevokedAt == null, ct)) return null;
         var now = clock.GetUtcNow();
         db.ReplayGrants.Add(new ReplayGrant(replay.OrganisationId, replayId, memberId, user.MemberId ?? 0, now));
@@ -175,11 +183,12 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        var grant = await db.ReplayGrants.SingleOrDefaultAsync(g => g.Id == grantId && g.RevokedAt == null, ct);
-        if (grant is null) return ErrorCatalogue.NotFound;
-        var replay = await db.LiveReplays.SingleAsync(r => r.Id == grant.ReplayId, ct);
-        var owner = await db.Classes.Where(c => c.Id == replay.ClassId).Select(c => c.OwnerMemberId).SingleAsync(ct);
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin) && user.MemberId != owner) return ErrorCatalogue.TransferNotAllowed;
+        var grant = await db.ReplayGrants.AsNoTracking().SingleOrDefaultAsync(g => g.Id == grantId && g.RevokedAt == null, ct);
+        if (grant is null) return await authorizer.NotFoundAsync(db, user, PortalAction.ManageReplayGrants, "ReplayGrant", grantId.ToString(), ct);
+        var replay = await db.LiveReplays.AsNoTracking().SingleAsync(r => r.Id == grant.ReplayId, ct);
+        var target = await PortalAuthorizer.ClassTargetAsync(db, user, replay.ClassId, grant.MemberId, ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.ManageReplayGrants, target, "LiveReplay", replay.Id.ToString(), ct) is { } refused) return refused;
+        grant = await db.ReplayGrants.SingleAsync(g => g.Id == grantId, ct);
         var now = clock.GetUtcNow();
         grant.Revoke(now);
         AuditLog.Add(db, replay.OrganisationId, AuditActor.From(user), now, "replay.grant_revoked", AuditOutcome.Succeeded, "LiveReplay", replay.Id.ToString(),
@@ -188,10 +197,6 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         return null;
     }
 
-    private async Task<PortalPrincipal> RequireAdminAsync()
-    {
-        var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.EnterpriseAdmin)) throw new UnauthorizedAccessException("Enterprise admins only.");
-        return user;
-    }
+    /// <summary>Longest legal-hold reason kept; longer text is refused with 40002.</summary>
+    public const int MaxReasonLength = 500;
 }

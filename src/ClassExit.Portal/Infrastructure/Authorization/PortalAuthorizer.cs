@@ -52,6 +52,11 @@ public sealed class PortalAuthorizer(TenantDb tenantDb, TimeProvider clock)
         return decision.Code;
     }
 
+    /// <summary><see cref="DemandAsync"/> for an action on the organisation as a whole (no class facts).</summary>
+    public Task<int?> DemandOrganisationAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, string? targetType = null,
+        string? targetId = null, CancellationToken ct = default) =>
+        DemandAsync(db, user, action, new AccessTarget(), targetType, targetId, ct);
+
     /// <summary>Refuses an action on something the acting organisation cannot see (another tenant's id, or none): 40401, audited.</summary>
     public async Task<int> NotFoundAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, string? targetType, string? targetId,
         CancellationToken ct = default)

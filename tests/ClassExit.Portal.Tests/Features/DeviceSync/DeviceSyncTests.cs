@@ -137,7 +137,7 @@ public class DeviceSyncTests(PortalFactory factory)
         var (_, devices, _) = await MemberWhoLeftAsync("高一(4)班", "rs");
         var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>("admin@school.demo");
         using var _ = scope;
-        Assert.True(await sync.RequestResyncAsync(devices[1]));
+        Assert.Null(await sync.RequestResyncAsync(devices[1]));
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
         var first = await (await api.PostAsJsonAsync($"/api/v1/devices/{devices[1]}/sync-ack", new { membership_version = 1 })).JsonAsync();
         Assert.True(first.GetProperty("resync_required").GetBoolean());

@@ -91,7 +91,7 @@ public class OwnershipTests(PortalFactory factory)
         var teacher = members.First(m => m.Role == ClassRole.Teacher).MemberId;
         Assert.Equal(ErrorCatalogue.TransferTargetNotEligible, (await admin.ProposeAsync(classId, student, null, [])).Code);
         Assert.Equal(ErrorCatalogue.TransferTargetNotEligible, (await admin.ProposeAsync(classId, ownerId, null, [])).Code);
-        Assert.Equal(ErrorCatalogue.TransferNotAllowed, (await stranger.ProposeAsync(classId, teacher, null, [])).Code);
+        Assert.Equal(ErrorCatalogue.Forbidden, (await stranger.ProposeAsync(classId, teacher, null, [])).Code);
         Assert.True((await admin.ProposeAsync(classId, teacher, "on behalf of the owner", [])).Succeeded);
     }
 
