@@ -75,6 +75,7 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ExportAudit, "AuditEntry", null, ct) is not null) return;
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "audit.exported", AuditOutcome.Succeeded, "AuditEntry", null,
             details: new { filter, rows });
         await db.SaveChangesAsync(ct);

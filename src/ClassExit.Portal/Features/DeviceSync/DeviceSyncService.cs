@@ -84,7 +84,7 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.RequestResync, "Device", deviceId, ct) is { } refused) return refused;
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, ct);
-        if (device is null) return ErrorCatalogue.NotFound;
+        if (device is null) return await authorizer.NotFoundAsync(db, user, PortalAction.RequestResync, "Device", deviceId, ct);
         device.RequestResync();
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "device.resync_requested", AuditOutcome.Succeeded, "Device", deviceId,
             memberId: device.MemberId, details: new { device.NetworkClass, device.AcknowledgedVersion });
@@ -101,8 +101,7 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.ResetMemberState, new AccessTarget(classId, null, memberId), "Membership", null, ct) is { } refused)
-            return refused;
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.ResetMemberState, classId, memberId, ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, "member.state_reset", db, ct)) return ErrorCatalogue.StepUpFailed;
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);

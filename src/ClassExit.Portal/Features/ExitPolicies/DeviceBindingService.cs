@@ -49,7 +49,7 @@ public sealed class DeviceBindingService(TenantDb tenantDb, TimeProvider clock, 
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.BindDevice, "Device", deviceId, ct) is { } refused) return refused;
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, ct);
-        if (device is null) return ErrorCatalogue.NotFound;
+        if (device is null) return await authorizer.NotFoundAsync(db, user, PortalAction.BindDevice, "Device", deviceId, ct);
         if (!await stepUp.VerifyAsync(user, password, "device.binding_changed", db, ct)) return ErrorCatalogue.StepUpFailed;
         if (device.IsBound == bound) return null;
         var before = device.IsBound;

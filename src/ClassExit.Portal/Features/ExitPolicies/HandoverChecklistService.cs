@@ -101,8 +101,7 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.CompleteChecklist, new AccessTarget(classId, null, memberId), "ChecklistItem", itemId.ToString(), ct) is { } refused)
-            return refused;
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.CompleteChecklist, classId, memberId, ct) is { } refused) return refused;
         var item = await db.Classes.Where(c => c.Id == classId).SelectMany(c => c.Checklist).Where(i => i.Id == itemId)
             .Select(i => new { i.Id, i.Title }).SingleOrDefaultAsync(ct);
         if (item is null || !await CurrentMembers(db, classId).AnyAsync(ms => ms.MemberId == memberId, ct)) return ErrorCatalogue.NotFound;
@@ -122,8 +121,7 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.EditChecklist, new AccessTarget(classId), "Class", classId.ToString(), ct) is { } refused)
-            return refused;
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.EditChecklist, classId, null, ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, action, db, ct)) return ErrorCatalogue.StepUpFailed;
         var cls = await db.Classes.Include(c => c.Checklist).SingleOrDefaultAsync(c => c.Id == classId && c.Status == ClassStatus.Active, ct);
         if (cls is null) return ErrorCatalogue.NotFound;

@@ -110,7 +110,7 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.EditClassPolicy, "Class", classId.ToString(), ct) is { } refused) return refused;
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.EditClassPolicy, classId, null, ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, "class_policy.changed", db, ct)) return ErrorCatalogue.StepUpFailed;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cls = await db.Classes.SingleOrDefaultAsync(c => c.Id == classId, ct);
@@ -155,7 +155,7 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
         if (!await stepUp.VerifyAsync(user, password, "class_policy.changed", db, ct)) return (ErrorCatalogue.StepUpFailed, 0);
         var ids = classIds.Distinct().ToList();
         var classes = await db.Classes.Where(c => ids.Contains(c.Id) && c.Status == ClassStatus.Active).ToListAsync(ct);
-        if (classes.Count != ids.Count) return (ErrorCatalogue.NotFound, 0);
+        if (classes.Count != ids.Count) return (await authorizer.NotFoundAsync(db, user, PortalAction.EditClassPolicy, "Class", string.Join(',', ids), ct), 0);
         var now = clock.GetUtcNow();
         var changed = 0;
         foreach (var cls in classes.Where(c => c.TermEndsOn != termEndsOn))

@@ -112,15 +112,9 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
     /// <summary>Longest reason (force-removal, rejection) kept; longer text is refused with 40002, not cut.</summary>
     public const int MaxReasonLength = 500;
 
-    /// <summary>The class must be one the caller's organisation can see (else 40401), and the caller must be allowed (else 40302).</summary>
     private async Task<ExitCommandResult?> AuthorizeAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long memberId,
-        CancellationToken ct)
-    {
-        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
-            return Refusal(await authorizer.NotFoundAsync(db, user, action, "Class", classId.ToString(), ct));
-        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, memberId, ct);
-        return await authorizer.DemandAsync(db, user, action, target, "Class", classId.ToString(), ct) is { } code ? Refusal(code) : null;
-    }
+        CancellationToken ct) =>
+        await authorizer.DemandClassAsync(db, user, action, classId, memberId, ct) is { } code ? Refusal(code) : null;
 
     private async Task<ExitCommandResult> ExecuteAsync(PortalDbContext db, PortalPrincipal user, ExitCommand command, CancellationToken ct)
     {

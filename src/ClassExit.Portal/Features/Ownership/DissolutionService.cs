@@ -52,11 +52,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
-            return OwnershipResult.Fail(await authorizer.NotFoundAsync(db, user, PortalAction.Dissolve, "Class", classId.ToString(), ct));
-        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, null, ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.Dissolve, target, "Class", classId.ToString(), ct) is { } refused)
-            return OwnershipResult.Fail(refused);
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.Dissolve, classId, null, ct) is { } refused) return OwnershipResult.Fail(refused);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
         if (reason.Trim().Length > OwnershipService.MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -255,12 +255,8 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
     public const int MaxMessageLength = 500;
 
     /// <summary>The class must be visible to the caller's organisation (else 40401) and the action theirs (else 40302); both audited.</summary>
-    private async Task<int?> AuthorizeClassAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long? subject, CancellationToken ct)
-    {
-        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct)) return await authorizer.NotFoundAsync(db, user, action, "Class", classId.ToString(), ct);
-        var target = await PortalAuthorizer.ClassTargetAsync(db, user, classId, subject, ct);
-        return await authorizer.DemandAsync(db, user, action, target, "Class", classId.ToString(), ct);
-    }
+    private Task<int?> AuthorizeClassAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long? subject, CancellationToken ct) =>
+        authorizer.DemandClassAsync(db, user, action, classId, subject, ct);
 
     private async Task<int?> AuthorizeTransferAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long transferId, CancellationToken ct)
     {

@@ -47,7 +47,7 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock, Po
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageReasonCodes, "ReasonCode", id.ToString(), ct) is { } refused) return refused;
         var reason = await db.ReasonCodes.SingleOrDefaultAsync(r => r.Id == id && r.Active, ct);
-        if (reason is null) return Domain.Errors.ErrorCatalogue.NotFound;
+        if (reason is null) return await authorizer.NotFoundAsync(db, user, PortalAction.ManageReasonCodes, "ReasonCode", id.ToString(), ct);
         reason.Retire();
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "reason_code.retired", AuditOutcome.Succeeded, "ReasonCode", reason.Code);
         await db.SaveChangesAsync(ct);

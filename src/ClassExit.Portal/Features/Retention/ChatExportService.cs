@@ -37,10 +37,7 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
         var user = await tenantDb.UserAsync();
         await using (var db = await tenantDb.CreateAsync(ct))
         {
-            if (!await db.Classes.AnyAsync(c => c.Id == classId, ct))
-                return await authorizer.NotFoundAsync(db, user, PortalAction.ExportMessages, "Class", classId.ToString(), ct);
-            if (await authorizer.DemandAsync(db, user, PortalAction.ExportMessages, new AccessTarget(classId, null, memberId), "Member", memberId.ToString(), ct) is { } refused)
-                return refused;
+            if (await authorizer.DemandClassAsync(db, user, PortalAction.ExportMessages, classId, memberId, ct) is { } refused) return refused;
         }
         if (password is null || password.Length < MinimumPasswordLength) return ErrorCatalogue.ExportPasswordTooWeak;
         var (count, bytes) = await EstimateAsync(classId, memberId, ct);
@@ -49,10 +46,12 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
     }
 
     /// <summary>Writes the archive to <paramref name="output"/> row by row (no full copy in memory) and audits the export.</summary>
-    public async Task WriteAsync(long classId, long memberId, string password, Stream output, CancellationToken ct = default)
+    public async Task<int?> WriteAsync(long classId, long memberId, string password, Stream output, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        // The endpoint calls CheckAsync first; asked again here so that no caller can stream an export without it.
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.ExportMessages, classId, memberId, ct) is { } refused) return refused;
         var className = await db.Classes.Where(c => c.Id == classId).Select(c => c.Name).SingleAsync(ct);
         var tz = TimeZoneInfo.FindSystemTimeZoneById(await db.Organisations.Select(o => o.TimeZoneId).FirstAsync(ct));
         var rows = 0;
@@ -81,5 +80,6 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "retention.chat_exported", AuditOutcome.Succeeded, "Member",
             memberId.ToString(), classId, memberId, securityEvent: true, details: new { messages = rows, encryption = "AES-256" });
         await db.SaveChangesAsync(CancellationToken.None);
+        return null;
     }
 }

@@ -71,13 +71,16 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.ManageLegalHolds, new AccessTarget(classId, null, memberId), "LegalHold", null, ct) is { } refused)
-            return refused;
+        var refused = classId is { } c
+            ? await authorizer.DemandClassAsync(db, user, PortalAction.ManageLegalHolds, c, memberId, ct)
+            : await authorizer.DemandAsync(db, user, PortalAction.ManageLegalHolds, new AccessTarget(null, null, memberId), "LegalHold", null, ct);
+        if (refused is not null) return refused;
         if (string.IsNullOrWhiteSpace(reason)) return ErrorCatalogue.RejectReasonRequired;
         if (reason.Trim().Length > MaxReasonLength) return ErrorCatalogue.MalformedRequest;
         if ((classId is null) == (memberId is null)) return ErrorCatalogue.MalformedRequest;
         if (classId is not null && !await db.Classes.AnyAsync(c => c.Id == classId, ct)) return ErrorCatalogue.NotFound;
-        if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct)) return ErrorCatalogue.NotFound;
+        if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct))
+            return await authorizer.NotFoundAsync(db, user, PortalAction.ManageLegalHolds, "Member", memberId.ToString(), ct);
         var now = clock.GetUtcNow();
         var hold = new LegalHold(user.OrganisationId, classId, memberId, reason.Trim(), user.MemberId ?? 0, now, endsAt);
         db.LegalHolds.Add(hold);
@@ -94,7 +97,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageLegalHolds, "LegalHold", holdId.ToString(), ct) is { } refused) return refused;
         var hold = await db.LegalHolds.SingleOrDefaultAsync(h => h.Id == holdId && h.ReleasedAt == null, ct);
-        if (hold is null) return ErrorCatalogue.NotFound;
+        if (hold is null) return await authorizer.NotFoundAsync(db, user, PortalAction.ManageLegalHolds, "LegalHold", holdId.ToString(), ct);
         var now = clock.GetUtcNow();
         hold.Release(now);
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "legal_hold.released", AuditOutcome.Succeeded, "LegalHold", hold.Id.ToString(),

@@ -68,6 +68,18 @@ public sealed class PortalAuthorizer(TenantDb tenantDb, TimeProvider clock)
         return Domain.Errors.ErrorCatalogue.NotFound;
     }
 
+    /// <summary>
+    /// A class-scoped action: the class must be one the caller's organisation can see (else 40401, audited: probing another tenant's
+    /// ids is worth knowing about) and the action the caller's (else the rule's code, audited).
+    /// </summary>
+    public async Task<int?> DemandClassAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long? subjectMemberId,
+        CancellationToken ct = default)
+    {
+        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct)) return await NotFoundAsync(db, user, action, "Class", classId.ToString(), ct);
+        var target = await ClassTargetAsync(db, user, classId, subjectMemberId, ct);
+        return await DemandAsync(db, user, action, target, "Class", classId.ToString(), ct);
+    }
+
     /// <summary>Facts about a class for a class-scoped action: the actor's active role there.</summary>
     public static async Task<AccessTarget> ClassTargetAsync(PortalDbContext db, PortalPrincipal user, long classId, long? subjectMemberId,
         CancellationToken ct)
