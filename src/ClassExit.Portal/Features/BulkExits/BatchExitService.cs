@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Bulk;
 using ClassExit.Portal.Domain.Classes;
@@ -10,6 +11,7 @@ using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.BulkExits;
@@ -34,8 +36,10 @@ public sealed record BatchOutcome(int HttpStatus, BatchResponse? Response, strin
 /// <summary>
 /// HR bulk exits: every listed member leaves every listed class where they are an active member, each pair on its own
 /// (all-or-nothing per item) through the same exit service as everything else, as a force-removal by the HR operator.
+/// The operator is the key's owner: a key speaks for one HR member, and the batch is recorded in their name (README, "Scopes").
 /// </summary>
-public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, QuotaService quota, TimeProvider clock, ILogger<BatchExitService> logger)
+public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, QuotaService quota, PortalAuthorizer authorizer, TimeProvider clock,
+    ILogger<BatchExitService> logger)
 {
     public const int MaxClasses = 100;
     public const int MaxMembers = 1000;
@@ -48,16 +52,18 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
     public async Task<BatchOutcome> RunAsync(BatchRequest? request, string? idempotencyKey, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var forbidden = await authorizer.DemandAsync(db, user, PortalAction.RunBatch, new AccessTarget(), "BatchExit", null, ct);
         var quotaNow = await quota.GetAsync(ct);
         BatchOutcome Refuse(int code, string? detail = null) =>
             new(ErrorCatalogue.Get(code).HttpStatus, null, null, code, detail, quotaNow);
+        if (forbidden is { } refused) return Refuse(refused);
 
         var malformed = Validate(request, idempotencyKey);
         if (malformed is not null) return Refuse(ErrorCatalogue.MalformedRequest, malformed);
         var body = request!;
         var bodyHash = Hash(body);
 
-        await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
         if (idempotencyKey is not null)
         {
@@ -73,6 +79,9 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
             return await AuditedRefusalAsync(db, user, now, ErrorCatalogue.InvalidReasonCode, body, quotaNow, ct);
         if (!await db.Members.AnyAsync(m => m.Id == body.OperatorId && m.HasHrPermission, ct))
             return await AuditedRefusalAsync(db, user, now, ErrorCatalogue.NoHrPermission, body, quotaNow, ct);
+        // An HR member's key does not speak for another HR member: the batch is theirs, in their name.
+        if (body.OperatorId != user.MemberId)
+            return await AuditedRefusalAsync(db, user, now, ErrorCatalogue.OperatorNotKeyOwner, body, quotaNow, ct);
 
         var dryRun = body.DryRun == true;
         var quotaAfter = quotaNow;
@@ -182,7 +191,7 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         BatchRequest body, QuotaState quotaState, CancellationToken ct)
     {
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "batch.refused", AuditOutcome.Refused, "BatchExit", null, code: code,
-            details: new { operator_id = body.OperatorId, reason_code = body.ReasonCode, classes = body.ClassIds?.Count, members = body.MemberIds?.Count });
+            details: new { operator_id = body.OperatorId, key_owner = user.MemberId, reason_code = body.ReasonCode, classes = body.ClassIds?.Count, members = body.MemberIds?.Count });
         await db.SaveChangesAsync(ct);
         return new BatchOutcome(ErrorCatalogue.Get(code).HttpStatus, null, null, code, null, quotaState);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,9 +19,12 @@ public static class BulkExitApi
 {
     public static RouteGroupBuilder MapBulkExitApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit");
-        api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota");
-        api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes");
+        api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit")
+            .RequireScope(ApiScopes.BatchExits);
+        api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
+            .RequireScope(ApiScopes.BatchExits);
+        api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes")
+            .RequireScope(ApiScopes.Read);
         return api;
     }
 

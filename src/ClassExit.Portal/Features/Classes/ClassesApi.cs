@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Infrastructure;
@@ -18,8 +19,10 @@ public static class ClassesApi
 {
     public static RouteGroupBuilder MapClassesApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/classes", ListClasses).WithName("ListClasses").WithSummary("The organisation's classes, paged");
-        api.MapGet("/classes/{classId:long}/members", ListMembers).WithName("ListClassMembers").WithSummary("Members of a class, paged");
+        api.MapGet("/classes", ListClasses).WithName("ListClasses").WithSummary("The organisation's classes, paged")
+            .RequireScope(ApiScopes.Read);
+        api.MapGet("/classes/{classId:long}/members", ListMembers).WithName("ListClassMembers").WithSummary("Members of a class, paged")
+            .RequireScope(ApiScopes.Read);
         return api;
     }
 

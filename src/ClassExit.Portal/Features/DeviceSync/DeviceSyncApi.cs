@@ -1,3 +1,4 @@
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Infrastructure;
@@ -15,8 +16,10 @@ public static class DeviceSyncApi
 {
     public static RouteGroupBuilder MapDeviceSyncApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/members/{memberId:long}/devices", GetDevices).WithName("GetMemberDevices").WithSummary("A member's devices and membership version");
-        api.MapPost("/devices/{deviceId}/sync-ack", PostSyncAck).WithName("PostSyncAck").WithSummary("A device acknowledges the membership state it applied");
+        api.MapGet("/members/{memberId:long}/devices", GetDevices).WithName("GetMemberDevices").WithSummary("A member's devices and membership version")
+            .RequireScope(ApiScopes.Devices);
+        api.MapPost("/devices/{deviceId}/sync-ack", PostSyncAck).WithName("PostSyncAck").WithSummary("A device acknowledges the membership state it applied")
+            .RequireScope(ApiScopes.Devices);
         return api;
     }
 

@@ -1,8 +1,9 @@
 using System.Globalization;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
-using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -23,8 +24,10 @@ public static class ExitRequestsApi
 {
     public static RouteGroupBuilder MapExitRequestsApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/classes/{classId:long}/exits", PostExit).WithName("PostClientExit").WithSummary("A member leaves a class from a client");
-        api.MapGet("/exits/{exitRequestId:long}", GetExit).WithName("GetExitRequest").WithSummary("An exit request's state");
+        api.MapPost("/classes/{classId:long}/exits", PostExit).WithName("PostClientExit").WithSummary("A member leaves a class from a client")
+            .RequireScope(ApiScopes.ClientExits);
+        api.MapGet("/exits/{exitRequestId:long}", GetExit).WithName("GetExitRequest").WithSummary("An exit request's state")
+            .RequireScope(ApiScopes.Read);
         return api;
     }
 

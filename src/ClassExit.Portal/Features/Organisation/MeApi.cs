@@ -1,3 +1,4 @@
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,8 @@ public static class MeApi
 {
     public static RouteGroupBuilder MapMeApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/me", GetMe).WithName("GetMe").WithSummary("Who the API key speaks for");
+        api.MapGet("/me", GetMe).WithName("GetMe").WithSummary("Who the API key speaks for")
+            .RequireScope(ApiScopes.Read);
         return api;
     }
 

@@ -57,6 +57,22 @@ public sealed class PortalAuthorizer(TenantDb tenantDb, TimeProvider clock)
         string? targetId = null, CancellationToken ct = default) =>
         DemandAsync(db, user, action, new AccessTarget(), targetType, targetId, ct);
 
+    /// <summary>
+    /// An API call needs its endpoint's scope (<see cref="ApiScopes"/>): null when the key carries it, else one audit entry
+    /// <c>access.refused</c> naming the missing scope (in a tenant context of the key's organisation) and 40302.
+    /// </summary>
+    public async Task<int?> DemandScopeAsync(PortalPrincipal user, string scope, string endpoint, CancellationToken ct = default)
+    {
+        var actor = ActorOf(user);
+        if (actor.IsApiKey && actor.ApiScopes!.Contains(scope)) return null;
+        await using var db = await tenantDb.CreateAsync(ct);
+        AuditLog.Add(db, user.HasOrganisation ? user.OrganisationId : null, AuditActor.From(user), clock.GetUtcNow(), "access.refused",
+            AuditOutcome.Refused, "ApiEndpoint", endpoint, code: Domain.Errors.ErrorCatalogue.Forbidden, securityEvent: true,
+            details: new { missing_scope = scope, key_scopes = actor.ApiScopes is { } s ? ApiScopes.All.Where(s.Contains).ToArray() : [] });
+        await db.SaveChangesAsync(ct);
+        return Domain.Errors.ErrorCatalogue.Forbidden;
+    }
+
     /// <summary>Refuses an action on something the acting organisation cannot see (another tenant's id, or none): 40401, audited.</summary>
     public async Task<int> NotFoundAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, string? targetType, string? targetId,
         CancellationToken ct = default)

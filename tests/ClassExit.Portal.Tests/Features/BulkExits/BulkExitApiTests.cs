@@ -15,11 +15,12 @@ namespace ClassExit.Portal.Tests.Features.BulkExits;
 [Collection(PortalCollection.Name)]
 public class BulkExitApiTests(PortalFactory factory)
 {
-    private async Task<long> HrOperatorAsync(string organisation)
+    /// <summary>The operator of a key's batches: the key's owner (operator_id must be the key's owner).</summary>
+    private async Task<long> HrOperatorAsync(string apiKey)
     {
-        var org = await factory.OrganisationIdAsync(organisation);
+        var hash = ApiKey.Hash(apiKey);
         await using var db = factory.SystemDb();
-        return await db.Members.Where(m => m.OrganisationId == org && m.HasHrPermission).Select(m => m.Id).FirstAsync();
+        return await db.ApiKeys.Where(k => k.KeyHash == hash).Select(k => k.OwnerMemberId).SingleAsync();
     }
 
     private static HttpRequestMessage Batch(object body, string? idempotencyKey = null)
@@ -32,7 +33,7 @@ public class BulkExitApiTests(PortalFactory factory)
     [Fact]
     public async Task Batch_RemovesInternsFromTrainingClasses_PerItemResultsAndQuotaHeaders()
     {
-        var hr = await HrOperatorAsync(DemoSeeder.SchoolName);
+        var hr = await HrOperatorAsync(DemoSeeder.SchoolApiKey);
         var a = await ExitApiTests.ClassAsync(factory, "高三(2)班");
         var b = await ExitApiTests.ClassAsync(factory, "高三(3)班");
         var interns = a.Members.Where(m => m.Role == ClassRole.Student).Take(3).Select(m => m.MemberId).ToList();
@@ -73,7 +74,7 @@ public class BulkExitApiTests(PortalFactory factory)
     [Fact]
     public async Task Batch_OwnerBlacklistFreezeAndKeyRulesStillApply()
     {
-        var hr = await HrOperatorAsync(DemoSeeder.SchoolName);
+        var hr = await HrOperatorAsync(DemoSeeder.SchoolApiKey);
         var locked = await ExitApiTests.ClassAsync(factory, "校务委员会（禁止退出）");
         var frozen = await ExitApiTests.ClassAsync(factory, "高三(13)班 期末冲刺");
         var owner = await ExitApiTests.ClassAsync(factory, "高三(4)班");
@@ -94,7 +95,7 @@ public class BulkExitApiTests(PortalFactory factory)
     [Fact]
     public async Task DryRun_EvaluatesEverythingChangesNothingUsesNoQuota()
     {
-        var hr = await HrOperatorAsync(DemoSeeder.SchoolName);
+        var hr = await HrOperatorAsync(DemoSeeder.SchoolApiKey);
         var c = await ExitApiTests.ClassAsync(factory, "高三(5)班");
         var students = c.Members.Where(m => m.Role == ClassRole.Student).Take(2).Select(m => m.MemberId).ToList();
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
@@ -110,7 +111,7 @@ public class BulkExitApiTests(PortalFactory factory)
     [Fact]
     public async Task IdempotencyKey_ReplayReturnsStoredBodyWithoutQuota_DifferentBodyIs40901()
     {
-        var hr = await HrOperatorAsync(DemoSeeder.SchoolName);
+        var hr = await HrOperatorAsync(DemoSeeder.SchoolApiKey);
         var c = await ExitApiTests.ClassAsync(factory, "高三(6)班");
         var student = c.Members.First(m => m.Role == ClassRole.Student).MemberId;
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);

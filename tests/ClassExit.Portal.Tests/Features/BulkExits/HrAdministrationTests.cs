@@ -1,5 +1,6 @@
 using System.Net;
 using ClassExit.Portal.Data.Seed;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.BulkExits;
 using ClassExit.Portal.Features.ReasonCodes;
@@ -17,7 +18,7 @@ public class HrAdministrationTests(PortalFactory factory)
         var (keys, scope) = await factory.ServiceAsAsync<ApiKeysService>("hr@school.demo");
         using var _ = scope;
         var owner = (await keys.OwnerOptionsAsync()).First();
-        var created = await keys.CreateAsync("人事系统同步", owner.MemberId);
+        var created = (await keys.CreateAsync("人事系统同步", owner.MemberId, ApiScopes.All)).Created!;
 
         var api = factory.WithKey(created.Secret);
         var me = await (await api.GetAsync("/api/v1/me")).JsonAsync();
@@ -32,7 +33,7 @@ public class HrAdministrationTests(PortalFactory factory)
             Assert.NotNull(stored.LastUsedAt);
         }
 
-        Assert.True(await keys.RevokeAsync(created.Id));
+        Assert.True((await keys.RevokeAsync(created.Id)).Succeeded);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/me")).StatusCode);
         await using var check = factory.SystemDb();
         Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "api_key.revoked" && a.TargetId == created.Id.ToString()));
