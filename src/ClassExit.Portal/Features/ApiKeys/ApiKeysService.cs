@@ -65,6 +65,8 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
             return ApiKeyResult.Refused(refused);
         if (string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength) return ApiKeyResult.Refused(ErrorCatalogue.MalformedRequest);
         if (scopes.Count == 0 || !scopes.All(ApiScopes.IsKnown)) return ApiKeyResult.Refused(ErrorCatalogue.MalformedRequest);
+        if (!await db.Members.AnyAsync(m => m.Id == ownerMemberId, ct))
+            return ApiKeyResult.Refused(await authorizer.NotFoundAsync(db, user, PortalAction.ManageApiKeys, "Member", ownerMemberId.ToString(), ct));
         if (!await db.Members.AnyAsync(m => m.Id == ownerMemberId && m.HasHrPermission, ct)) return ApiKeyResult.Refused(ErrorCatalogue.NoHrPermission);
 
         var now = clock.GetUtcNow();
@@ -89,7 +91,7 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         if (await authorizer.DemandAsync(db, user, PortalAction.ManageApiKeys, new AccessTarget(), "ApiKey", id.ToString(), ct) is { } refused)
             return ApiKeyResult.Refused(refused);
         var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id, ct);
-        if (key is null) return ApiKeyResult.Refused(ErrorCatalogue.NotFound);
+        if (key is null) return ApiKeyResult.Refused(await authorizer.NotFoundAsync(db, user, PortalAction.ManageApiKeys, "ApiKey", id.ToString(), ct));
         if (!key.IsActive) return new ApiKeyResult(null);
         var now = clock.GetUtcNow();
         key.Revoke(now);

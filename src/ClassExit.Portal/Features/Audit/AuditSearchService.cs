@@ -89,8 +89,7 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandAsync(db, user, PortalAction.SearchDepartedHistory, new AccessTarget(classId, null, memberId), "Member", memberId.ToString(), ct) is not null)
-            return null;
+        if (await authorizer.DemandClassAsync(db, user, PortalAction.SearchDepartedHistory, classId, memberId, ct) is not null) return null;
         if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 500) return null;
         var departed = await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == memberId
             && (m.State == Domain.Classes.MembershipState.Left || m.State == Domain.Classes.MembershipState.Removed), ct);

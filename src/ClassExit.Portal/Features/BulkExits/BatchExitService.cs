@@ -53,11 +53,12 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        var forbidden = await authorizer.DemandAsync(db, user, PortalAction.RunBatch, new AccessTarget(), "BatchExit", null, ct);
+        // Asked before anything else is read: a caller without the organisation or the scope learns nothing, not even the quota.
+        if (await authorizer.DemandAsync(db, user, PortalAction.RunBatch, new AccessTarget(), "BatchExit", null, ct) is { } refused)
+            return new BatchOutcome(ErrorCatalogue.Get(refused).HttpStatus, null, null, refused, null, new QuotaState(0, 0, default, clock.GetUtcNow()));
         var quotaNow = await quota.GetAsync(ct);
         BatchOutcome Refuse(int code, string? detail = null) =>
             new(ErrorCatalogue.Get(code).HttpStatus, null, null, code, detail, quotaNow);
-        if (forbidden is { } refused) return Refuse(refused);
 
         var malformed = Validate(request, idempotencyKey);
         if (malformed is not null) return Refuse(ErrorCatalogue.MalformedRequest, malformed);
