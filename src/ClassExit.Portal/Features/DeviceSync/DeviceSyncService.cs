@@ -7,6 +7,7 @@ using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.DeviceSync;
@@ -23,8 +24,10 @@ public sealed record StaleDeviceRow(string DeviceId, long MemberId, string Membe
 /// <summary>Devices learning of membership changes: acknowledgements, stale devices, admin remedies.</summary>
 public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp)
 {
+    /// <summary>Null when the member is not in the organisation, or the caller does not read organisation-wide lists (ADR 0007).</summary>
     public async Task<MemberDevices?> DevicesAsync(long memberId, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return null;
         await using var db = await tenantDb.CreateAsync(ct);
         var version = await db.Members.Where(m => m.Id == memberId).Select(m => (long?)m.MembershipVersion).SingleOrDefaultAsync(ct);
         if (version is null) return null;
@@ -56,8 +59,10 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         return new SyncAckResult(null, current, resync);
     }
 
+    /// <summary>Stale devices of the organisation; empty for a caller who does not read organisation-wide lists (ADR 0007).</summary>
     public async Task<PagedResult<StaleDeviceRow>> StaleAsync(NetworkClass? network, PageRequest page, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return new PagedResult<StaleDeviceRow>([], 0);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = from d in db.Devices.AsNoTracking()
                     join m in db.Members on d.MemberId equals m.Id
