@@ -15,6 +15,11 @@ public static class Policies
     public const string Approver = nameof(Approver);
     /// <summary>May read the audit log, retention and sync health: enterprise admins and auditors.</summary>
     public const string AuditReader = nameof(AuditReader);
+    /// <summary>
+    /// Organisation-wide lists (all members, every exit request, devices and sync health, retention, dashboard totals): enterprise
+    /// admins, HR operators and auditors; not school staff, who see their own classes (ADR 0007, <c>ReadScope</c>).
+    /// </summary>
+    public const string OrganisationReader = nameof(OrganisationReader);
     /// <summary>HR operators and enterprise admins: bulk exits, API keys.</summary>
     public const string HrOperator = nameof(HrOperator);
     /// <summary>Platform operators: approve quota increases.</summary>
@@ -29,6 +34,8 @@ public static class Policies
             .AddPolicy(EnterpriseAdmin, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin))
             .AddPolicy(Approver, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin, PortalRoles.SchoolStaff))
             .AddPolicy(AuditReader, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin, PortalRoles.Auditor))
+            .AddPolicy(OrganisationReader, p => Cookie(p).RequireClaim(PortalClaims.OrganisationId)
+                .RequireRole(PortalRoles.EnterpriseAdmin, PortalRoles.HrOperator, PortalRoles.Auditor))
             .AddPolicy(HrOperator, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin, PortalRoles.HrOperator))
             .AddPolicy(PlatformOperator, p => Cookie(p).RequireRole(PortalRoles.PlatformOperator))
             .AddPolicy(ApiClient, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)

@@ -4,6 +4,7 @@ using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.Classes;
@@ -25,13 +26,16 @@ public sealed record ClassDetail(ClassRow Class, DateTimeOffset CreatedAt, DateT
     int ActiveMembers, int PendingExits, int LeftMembers, int OpenExitRequests, int PendingTransfers, ContentSummary Content,
     IReadOnlyDictionary<ClassRole, int> RoleCounts);
 
-/// <summary>Classes and their members: one code path for the pages and the REST API.</summary>
+/// <summary>
+/// Classes and their members: one code path for the pages and the REST API. School staff see only the classes in which they hold a
+/// role (<see cref="ReadScope"/>, ADR 0007); any other class looks as if it did not exist.
+/// </summary>
 public sealed class ClassesService(TenantDb tenantDb)
 {
     public async Task<PagedResult<ClassRow>> SearchAsync(string? search, PageRequest page, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var query = db.Classes.AsNoTracking();
+        var query = await VisibleClassesAsync(db);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var term = search.Trim();
@@ -57,11 +61,13 @@ public sealed class ClassesService(TenantDb tenantDb)
         return new PagedResult<ClassRow>(items, total);
     }
 
-    /// <summary>Null when the class does not exist in the user's organisation (other tenants' ids look the same).</summary>
+    /// <summary>
+    /// Null when the class does not exist in the user's organisation (other tenants' ids look the same) or is not visible to them.
+    /// </summary>
     public async Task<ClassDetail?> GetDetailAsync(long classId, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var row = await ToRows(db, db.Classes.AsNoTracking().Where(c => c.Id == classId)).FirstOrDefaultAsync(ct);
+        var row = await ToRows(db, (await VisibleClassesAsync(db)).Where(c => c.Id == classId)).FirstOrDefaultAsync(ct);
         if (row is null) return null;
         var meta = await db.Classes.AsNoTracking().Where(c => c.Id == classId)
             .Select(c => new { c.CreatedAt, c.DissolvedAt, Checklist = c.Checklist.Select(i => i.Title).ToList() }).SingleAsync(ct);
@@ -94,11 +100,11 @@ public sealed class ClassesService(TenantDb tenantDb)
             content, roleCounts);
     }
 
-    /// <summary>Null when the class is not in the user's organisation.</summary>
+    /// <summary>Null when the class is not in the user's organisation or not visible to them.</summary>
     public async Task<PagedResult<ClassMemberRow>?> GetMembersAsync(long classId, PageRequest page, string? search = null, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        if (!await db.Classes.AnyAsync(c => c.Id == classId, ct)) return null;
+        if (!await (await VisibleClassesAsync(db)).AnyAsync(c => c.Id == classId, ct)) return null;
         var query = from ms in db.Memberships.AsNoTracking()
                     join m in db.Members on ms.MemberId equals m.Id
                     where ms.ClassId == classId
@@ -125,6 +131,13 @@ public sealed class ClassesService(TenantDb tenantDb)
             .Select(r => new ClassMemberRow(r.ms.Id, r.m.Id, r.m.DisplayName, r.ms.Role, r.ms.State, r.ms.JoinedAt, r.ms.LeftAt, r.m.Department))
             .ToListAsync(ct);
         return new PagedResult<ClassMemberRow>(items, total);
+    }
+
+    private async Task<IQueryable<ClassGroup>> VisibleClassesAsync(PortalDbContext db)
+    {
+        var visible = ReadScope.VisibleClassIds(db, await tenantDb.UserAsync());
+        var classes = db.Classes.AsNoTracking();
+        return visible is null ? classes : classes.Where(c => visible.Contains(c.Id));
     }
 
     private static IQueryable<ClassRow> ToRows(PortalDbContext db, IQueryable<ClassGroup> classes) =>

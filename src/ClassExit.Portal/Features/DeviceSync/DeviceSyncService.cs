@@ -25,8 +25,10 @@ public sealed record StaleDeviceRow(string DeviceId, long MemberId, string Membe
 /// <summary>Devices learning of membership changes: acknowledgements, stale devices, admin remedies.</summary>
 public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
 {
+    /// <summary>Null when the member is not in the organisation, or the caller does not read organisation-wide lists (ADR 0007).</summary>
     public async Task<MemberDevices?> DevicesAsync(long memberId, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return null;
         await using var db = await tenantDb.CreateAsync(ct);
         var version = await db.Members.Where(m => m.Id == memberId).Select(m => (long?)m.MembershipVersion).SingleOrDefaultAsync(ct);
         if (version is null) return null;
@@ -61,8 +63,10 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         return new SyncAckResult(null, current, resync);
     }
 
+    /// <summary>Stale devices of the organisation; empty for a caller who does not read organisation-wide lists (ADR 0007).</summary>
     public async Task<PagedResult<StaleDeviceRow>> StaleAsync(NetworkClass? network, PageRequest page, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return new PagedResult<StaleDeviceRow>([], 0);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = from d in db.Devices.AsNoTracking()
                     join m in db.Members on d.MemberId equals m.Id

@@ -1,5 +1,6 @@
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.DeviceSync;
@@ -16,8 +17,10 @@ public sealed record NetworkSyncStats(NetworkClass Network, int Delivered, int L
 
 public sealed class SyncHealthService(TenantDb tenantDb, TimeProvider clock)
 {
+    /// <summary>Per network class, over the window; empty for a caller who does not read organisation-wide lists (ADR 0007).</summary>
     public async Task<IReadOnlyList<NetworkSyncStats>> StatsAsync(TimeSpan window, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var since = clock.GetUtcNow() - window;
         var samples = await db.DeviceSyncSamples.AsNoTracking().Where(s => s.AcknowledgedAt >= since)

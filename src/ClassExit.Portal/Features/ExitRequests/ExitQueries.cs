@@ -1,16 +1,20 @@
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitRequests;
 
-/// <summary>Reads of exit requests for the approval queue, the history, the detail page and the API.</summary>
+/// <summary>
+/// Reads of exit requests for the approval queue, the history, the detail page and the API. School staff see only the requests of
+/// classes where they are owner, class admin or teacher (<see cref="ReadScope"/>, ADR 0007); any other request looks as if it did not exist.
+/// </summary>
 public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
 {
     public async Task<PagedResult<ExitRequestRow>> SearchAsync(ExitRequestFilter filter, PageRequest page, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var query = from e in db.ExitRequests.AsNoTracking()
+        var query = from e in await VisibleAsync(db)
                     join c in db.Classes on e.ClassId equals c.Id
                     join m in db.Members on e.MemberId equals m.Id
                     select new { e, ClassName = c.Name, MemberName = m.DisplayName };
@@ -50,11 +54,11 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
         return new PagedResult<ExitRequestRow>(items, total);
     }
 
-    /// <summary>The request with its concurrency version, for deciding it. Null when not in this organisation.</summary>
+    /// <summary>The request with its concurrency version, for deciding it. Null when not in this organisation or not visible to the user.</summary>
     public async Task<(ExitRequestRow Row, int Version)?> GetAsync(long id, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var row = await (from e in db.ExitRequests.AsNoTracking()
+        var row = await (from e in await VisibleAsync(db)
                          join c in db.Classes on e.ClassId equals c.Id
                          join m in db.Members on e.MemberId equals m.Id
                          where e.Id == id
@@ -67,6 +71,7 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
         return row is null ? null : (row.Row, row.Version);
     }
 
+    /// <summary>The request with its handover and timeline; null exactly when <see cref="GetAsync"/> is.</summary>
     public async Task<ExitRequestDetail?> GetDetailAsync(long id, CancellationToken ct = default)
     {
         var found = await GetAsync(id, ct);
@@ -84,6 +89,13 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
             .Select(a => new TimelineEntry(a.OccurredAt, a.Action, a.ActorName, a.Details, a.Code)).ToListAsync(ct);
         var sla = await db.Organisations.Select(o => o.Policy.ApprovalSlaHours).FirstAsync(ct);
         return new ExitRequestDetail(found.Value.Row, handover.Select(h => (h.DutyKind, h.DutyId, h.DisplayName)).ToList(), timeline, sla);
+    }
+
+    private async Task<IQueryable<ExitRequest>> VisibleAsync(Data.PortalDbContext db)
+    {
+        var visible = ReadScope.VisibleClassIds(db, await tenantDb.UserAsync());
+        var requests = db.ExitRequests.AsNoTracking();
+        return visible is null ? requests : requests.Where(e => visible.Contains(e.ClassId));
     }
 
     /// <summary>

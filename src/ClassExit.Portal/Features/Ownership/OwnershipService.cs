@@ -278,10 +278,14 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             .ToListAsync(ct);
     }
 
+    /// <summary>The class's transfers; empty when the class is not visible to the caller (ADR 0007).</summary>
     public async Task<IReadOnlyList<TransferRow>> HistoryAsync(long classId, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        return await Rows(db, db.OwnershipTransfers.Where(t => t.ClassId == classId)).ToListAsync(ct);
+        var visible = Infrastructure.Authorization.ReadScope.VisibleClassIds(db, await tenantDb.UserAsync());
+        var transfers = db.OwnershipTransfers.Where(t => t.ClassId == classId);
+        if (visible is not null) transfers = transfers.Where(t => visible.Contains(t.ClassId));
+        return await Rows(db, transfers).ToListAsync(ct);
     }
 
     /// <summary>Classes whose owner has resigned or is resigning: ownership must move before the owner is gone.</summary>

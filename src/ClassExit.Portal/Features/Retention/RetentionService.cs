@@ -37,6 +37,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
 {
     public async Task<IReadOnlyList<RetentionRunRow>> RunsAsync(CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         return await db.RetentionRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(50)
             .Select(r => new RetentionRunRow(r.Id, r.Trigger, r.State, r.StartedAt, r.FinishedAt, r.DueAtStart, r.MessagesPurged, r.ReceiptsPurged,
@@ -58,6 +59,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
 
     public async Task<IReadOnlyList<HoldRow>> HoldsAsync(CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
         return await db.LegalHolds.AsNoTracking().OrderByDescending(h => h.Id)
@@ -109,6 +111,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
     /// <summary>Per class the member left: how many of their messages are kept, until when, and why.</summary>
     public async Task<IReadOnlyList<TimelineRow>> TimelineAsync(long memberId, CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
         var org = await db.Organisations.AsNoTracking().FirstAsync(ct);
@@ -138,6 +141,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
     /// <summary>Messages due per local day for the next 30 days (held ones excluded).</summary>
     public async Task<IReadOnlyList<UpcomingDay>> UpcomingAsync(CancellationToken ct = default)
     {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
         var until = now.AddDays(30);
@@ -150,9 +154,11 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         return Enumerable.Range(0, 31).Select(i => today.AddDays(i)).Select(d => new UpcomingDay(d, counts.GetValueOrDefault(d))).ToList();
     }
 
+    /// <summary>The class's private replays and their grants; empty when the class is not visible to the caller (ADR 0007).</summary>
     public async Task<IReadOnlyList<ReplayRow>> PrivateReplaysAsync(long classId, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
+        if (ReadScope.VisibleClassIds(db, await tenantDb.UserAsync()) is { } visible && !await visible.ContainsAsync(classId, ct)) return [];
         var replays = await db.LiveReplays.AsNoTracking().Where(r => r.ClassId == classId && r.Visibility == ReplayVisibility.Private)
             .Select(r => new { r.Id, r.Title, Creator = db.Members.Where(m => m.Id == r.CreatorMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "" })
             .ToListAsync(ct);

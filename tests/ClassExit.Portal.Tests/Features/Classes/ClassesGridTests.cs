@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bunit;
+using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
@@ -44,7 +45,8 @@ public class ClassesGridTests
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
         ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
-        database.AddTo(ctx.Services, organisationId);
+        // An enterprise admin sees every class of the organisation (school staff see only their own: ReadScopeTests).
+        database.AddTo(ctx.Services, organisationId, memberId: null, PortalRoles.EnterpriseAdmin);
         ctx.Services.AddScoped<ClassesService>();
         ctx.Services.AddScoped<OrganisationService>();
         await Task.CompletedTask;
