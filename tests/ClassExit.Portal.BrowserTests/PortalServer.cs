@@ -16,6 +16,9 @@ public sealed class PortalServer : IAsyncLifetime
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>The portal's SQLite file, for tests that call its services on the same data.</summary>
+    public string DatabasePath => Path.Combine(_dataDirectory, "portal.db");
+
     public async Task InitializeAsync()
     {
         var root = RepositoryRoot();
@@ -33,7 +36,7 @@ public sealed class PortalServer : IAsyncLifetime
             UseShellExecute = false,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ConnectionStrings__Sqlite"] = $"Data Source={Path.Combine(_dataDirectory, "portal.db")}";
+        start.Environment["ConnectionStrings__Sqlite"] = $"Data Source={DatabasePath}";
         _process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };

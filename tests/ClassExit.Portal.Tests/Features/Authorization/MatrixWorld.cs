@@ -9,16 +9,11 @@ using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
-using ClassExit.Portal.Features;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Tests.Infrastructure;
-using Hangfire;
-using Hangfire.InMemory;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -225,24 +220,9 @@ public sealed class MatrixWorld : IAsyncDisposable
         return path;
     }
 
-    /// <summary>
-    /// The portal's own registrations (identity, authorization, every feature) on one SQLite file, acting as one user on a fake clock.
-    /// No web host, no Hangfire server: background jobs go to an in-memory storage nobody processes.
-    /// </summary>
-    public static ServiceProvider Services(string databasePath, ICurrentUser user, TimeProvider clock)
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Audit:SealIntervalSeconds"] = "0" }).Build());
-        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        services.AddPortalIdentity();
-        services.AddPortalFeatures();
-        services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
-        services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False"));
-        services.AddSingleton(clock);
-        services.AddScoped(_ => user);
-        return services.BuildServiceProvider();
-    }
+    /// <summary>The portal's own registrations on one cell's file, acting as one user on a fake clock.</summary>
+    public static ServiceProvider Services(string databasePath, ICurrentUser user, TimeProvider clock) =>
+        TestSupport.ServicesOnDatabase.Create(databasePath, user, clock);
 
     /// <summary>Every table but the audit log, as one hash each: a refusal must leave every one of them as it was.</summary>
     public static async Task<Dictionary<string, string>> SnapshotAsync(string databasePath)
