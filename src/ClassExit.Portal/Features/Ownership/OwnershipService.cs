@@ -43,7 +43,15 @@ public sealed record TransferableDuty(DutyKind Kind, long Id, string Title);
 
 public sealed record TransferRow(long Id, long ClassId, string ClassName, long FromMemberId, string FromName, long ToMemberId, string ToName,
     string ProposedByName, string? Message, IReadOnlyList<(DutyKind Kind, long Id)> Duties, TransferStatus Status, DateTimeOffset CreatedAt,
-    DateTimeOffset ExpiresAt, DateTimeOffset? DecidedAt, int Version);
+    DateTimeOffset ExpiresAt, DateTimeOffset? DecidedAt, int Version, long ProposedByMemberId = 0)
+{
+    /// <summary>What <paramref name="actor"/> may do with this transfer, by the same rules the service applies.</summary>
+    public (bool Answer, bool Cancel) PermissionsOf(AccessActor actor)
+    {
+        var target = new AccessTarget(ClassId, null, ToMemberId, ProposedByMemberId, ToMemberId, FromMemberId);
+        return (AccessRules.Decide(actor, PortalAction.AnswerTransfer, target).Allowed, AccessRules.Decide(actor, PortalAction.CancelTransfer, target).Allowed);
+    }
+}
 
 public sealed record AtRiskClass(long ClassId, string ClassName, long OwnerMemberId, string OwnerName, ResignationState Resignation, int ActiveMembers,
     bool HasPendingTransfer);
@@ -309,5 +317,5 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             db.Members.Where(m => m.Id == t.FromMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "",
             t.ToMemberId, db.Members.Where(m => m.Id == t.ToMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "",
             db.Members.Where(m => m.Id == t.ProposedByMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "",
-            t.Message, OwnershipTransfer.ParseDuties(t.DutySelection), t.Status, t.CreatedAt, t.ExpiresAt, t.DecidedAt, t.Version);
+            t.Message, OwnershipTransfer.ParseDuties(t.DutySelection), t.Status, t.CreatedAt, t.ExpiresAt, t.DecidedAt, t.Version, t.ProposedByMemberId);
 }

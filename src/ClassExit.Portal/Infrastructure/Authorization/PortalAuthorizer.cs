@@ -124,6 +124,9 @@ public sealed class PortalAuthorizer(TenantDb tenantDb, TimeProvider clock)
         return target with { RequestedByMemberId = transfer.ProposedByMemberId, AddresseeMemberId = transfer.ToMemberId, FromMemberId = transfer.FromMemberId };
     }
 
+    /// <summary>For pages: the signed-in user as the rules see them, to ask <see cref="AccessRules"/> about rows already loaded.</summary>
+    public async Task<AccessActor> ActorAsync() => ActorOf(await tenantDb.UserAsync());
+
     /// <summary>For pages: may the signed-in user do this (no audit entry; the service decides again when they try)?</summary>
     public async Task<bool> CanAsync(PortalAction action, long? classId = null, long? subjectMemberId = null, CancellationToken ct = default)
     {
