@@ -39,6 +39,29 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in a page signed in as <paramref name="email"/>; on failure saves a screenshot named after
+    /// <paramref name="name"/> and adds it and the portal's output to the message.
+    /// </summary>
+    public async Task RunAsAsync(string email, string name, Func<IPage, Task> body)
+    {
+        var page = await SignedInPageAsync(email);
+        try
+        {
+            await body(page);
+        }
+        catch (Exception ex)
+        {
+            var shot = Path.Combine(Path.GetTempPath(), $"{name}-failure.png");
+            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nScreenshot: {shot}\nPortal output:\n{Server.Output()}");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
     /// <summary>Waits until the Blazor circuit has taken over the prerendered page (see MainLayout's circuit-state marker).</summary>
     public static Task WaitForInteractiveAsync(IPage page) =>
         page.Locator("#circuit-state[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });

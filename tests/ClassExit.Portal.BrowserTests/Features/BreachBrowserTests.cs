@@ -42,24 +42,7 @@ public class BreachBrowserTests(BrowserFixture fixture)
         return await read(db);
     }
 
-    private async Task RunAsync(string email, string name, Func<IPage, Task> body)
-    {
-        var page = await fixture.SignedInPageAsync(email);
-        try
-        {
-            await body(page);
-        }
-        catch (Exception ex)
-        {
-            var shot = Path.Combine(Path.GetTempPath(), $"{name}-failure.png");
-            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
-            throw new Xunit.Sdk.XunitException($"{ex.Message}\nScreenshot: {shot}\nPortal output:\n{fixture.Server.Output()}");
-        }
-        finally
-        {
-            await page.Context.CloseAsync();
-        }
-    }
+    private Task RunAsync(string email, string name, Func<IPage, Task> body) => fixture.RunAsAsync(email, name, body);
 
     [Fact]
     public async Task Teacher2_CannotMakeStudentsLeave_NotDrawn_AndRefusedInTheService() => await RunAsync("teacher2@school.demo", "breach-1", async page =>

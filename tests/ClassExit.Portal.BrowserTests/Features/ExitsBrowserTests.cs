@@ -6,24 +6,7 @@ namespace ClassExit.Portal.BrowserTests.Features;
 [Collection(BrowserCollection.Name)]
 public class ExitsBrowserTests(BrowserFixture fixture)
 {
-    private async Task RunAsync(string email, string name, Func<IPage, Task> body)
-    {
-        var page = await fixture.SignedInPageAsync(email);
-        try
-        {
-            await body(page);
-        }
-        catch (Exception ex)
-        {
-            var shot = Path.Combine(Path.GetTempPath(), $"{name}-failure.png");
-            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
-            throw new Xunit.Sdk.XunitException($"{ex.Message}\nScreenshot: {shot}\nPortal output:\n{fixture.Server.Output()}");
-        }
-        finally
-        {
-            await page.Context.CloseAsync();
-        }
-    }
+    private Task RunAsync(string email, string name, Func<IPage, Task> body) => fixture.RunAsAsync(email, name, body);
 
     [Fact]
     public async Task Admin_ApprovesTeacherExitFromTheQueue_DutiesHandedOver() => await RunAsync("admin@school.demo", "approve", async page =>
