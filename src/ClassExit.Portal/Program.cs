@@ -3,6 +3,7 @@ using ClassExit.Portal.Features;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -34,8 +35,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapStaticAssets().AllowAnonymous();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode().AllowAnonymousFrameworkEndpoints();
 app.MapAdditionalIdentityEndpoints();
 app.MapCultureSwitch();
 app.MapPortalApi();
