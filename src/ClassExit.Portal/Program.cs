@@ -14,6 +14,7 @@ builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = Mud
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalData(builder.Configuration, builder.Environment);
 builder.Services.AddPortalIdentity();
+builder.Services.AddPlatformHome();
 builder.Services.AddPortalJobs(builder.Configuration);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures();
