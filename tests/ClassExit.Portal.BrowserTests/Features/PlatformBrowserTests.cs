@@ -6,6 +6,19 @@ namespace ClassExit.Portal.BrowserTests.Features;
 [Collection(BrowserCollection.Name)]
 public class PlatformBrowserTests(BrowserFixture fixture)
 {
+    /// <summary>The first row of a runs table (#, trigger, started, finished, state…) is a completed manual run started within five minutes after <c>since</c>.</summary>
+    private const string NewestRunIsOurs = """
+        ([testId, since]) => {
+            const row = document.querySelector(`[data-testid=${testId}] tbody tr.mud-table-row`) ?? document.querySelector(`[data-testid=${testId}] tbody tr`);
+            if (!row) return false;
+            const cells = [...row.querySelectorAll('td')].map(td => td.innerText.trim());
+            if (cells.length < 5 || cells[1] !== '手动' || cells[4] !== '已完成') return false;
+            const m = cells[2].match(/(\d+)\/(\d+)\/(\d+) (\d+):(\d+):(\d+)/);
+            const started = m && Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4] - 8, +m[5], +m[6]);
+            return !!m && started >= since && started <= since + 5 * 60_000;
+        }
+        """;
+
     [Fact]
     public async Task PlatformOperator_LandsOnQuotaRequests_SeesOnlyPlatformPages_AndTheReadOnlyDashboard()
     {
@@ -66,22 +79,19 @@ public class PlatformBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForInteractiveAsync(page);
             await page.Locator(".mud-drawer a[href=job-runs]").ClickAsync();
             await page.WaitForURLAsync("**/job-runs");
-            var purges = page.GetByTestId("job-runs-purges");
-            var manual = purges.Locator("tbody tr.mud-table-row", new() { HasText = "手动" });
-            var before = await manual.CountAsync();
-
+            await BrowserFixture.WaitForInteractiveAsync(page);
             await page.GetByTestId("job-runs-retention-link").ClickAsync();
             await page.WaitForURLAsync("**/retention");
             await BrowserFixture.WaitForInteractiveAsync(page);
+            var since = DateTimeOffset.UtcNow.AddSeconds(-2).ToUnixTimeMilliseconds();
             await page.GetByTestId("run-now").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("runs-table").Locator("tbody tr", new() { HasText = "手动" }).Filter(new() { HasText = "已完成" }))
-                .ToHaveCountAsync(before + 1, new() { Timeout = 30_000 });
+            // The retention page follows the run until it has finished; then the job-runs page lists it first (newest first), started
+            // after the click as read in the organisation's time zone (Asia/Shanghai, UTC+8: a time shown in UTC would read 8 hours early).
+            await page.WaitForFunctionAsync(NewestRunIsOurs, new object[] { "runs-table", since }, new() { Timeout = 30_000 });
 
             await page.GotoAsync("/job-runs");
             await BrowserFixture.WaitForInteractiveAsync(page);
-            await Assertions.Expect(manual.Filter(new() { HasText = "已完成" })).ToHaveCountAsync(before + 1);
-            // Newest first, in the organisation's time zone (Asia/Shanghai, as zh-CN writes it).
-            await Assertions.Expect(purges.Locator("tbody tr.mud-table-row").First).ToContainTextAsync("手动");
+            await page.WaitForFunctionAsync(NewestRunIsOurs, new object[] { "job-runs-purges", since });
             await Assertions.Expect(page.GetByTestId("job-runs-entries").Locator("tbody tr.mud-table-row", new() { HasText = "保留期清理" }).First)
                 .ToBeVisibleAsync();
             await page.ScreenshotAsync(new() { Path = "/tmp/admin-job-runs.png", FullPage = true });
