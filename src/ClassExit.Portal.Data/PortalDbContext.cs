@@ -108,7 +108,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             }
         }
         builder.Entity<Organisation>().HasQueryFilter(o => _systemScope || o.Id == _tenantId);
-        builder.Entity<AuditEntry>().HasQueryFilter(a => _systemScope || a.OrganisationId == _tenantId);
+        // Entries of no organisation (a platform operator's sign-in, an unknown e-mail) are no tenant's: a context without a tenant
+        // would otherwise match them (null == null).
+        builder.Entity<AuditEntry>().HasQueryFilter(a => _systemScope || (_tenantId != null && a.OrganisationId == _tenantId));
     }
 
     private Expression<Func<T, bool>> TenantFilter<T>() where T : class, ITenantOwned =>

@@ -3,6 +3,7 @@ using ClassExit.Portal.Features;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = Mud
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalData(builder.Configuration, builder.Environment);
 builder.Services.AddPortalIdentity();
+builder.Services.AddPlatformHome();
 builder.Services.AddPortalJobs(builder.Configuration);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures();
@@ -34,8 +36,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapStaticAssets().AllowAnonymous();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode().AllowAnonymousFrameworkEndpoints();
 app.MapAdditionalIdentityEndpoints();
 app.MapCultureSwitch();
 app.MapPortalApi();

@@ -29,6 +29,8 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     public const string SchoolApiKey = "demo-school-hr-key";
     public const string FinanceApiKey = "demo-finance-hr-key";
     public const int MembersPerOrganisation = 1000;
+    /// <summary>What the sign-in banner says of a platform account's organisation: it has none.</summary>
+    public const string PlatformName = "— (platform)";
 
     public static readonly IReadOnlyList<DemoSignIn> SignIns =
     [
@@ -39,7 +41,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         new("auditor@school.demo", "Auditor", SchoolName),
         new("admin@finance.demo", "Enterprise admin", FinanceName),
         new("hr@finance.demo", "HR operator", FinanceName),
-        new("operator@platform.demo", "Platform operator", SchoolName),
+        new("operator@platform.demo", "Platform operator", PlatformName),
     ];
 
     private readonly Random _random = new(20261125);
@@ -54,6 +56,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var school = await SeedSchoolAsync(now, ct);
         var finance = await SeedFinanceAsync(now, ct);
+        await AddPlatformOperatorAsync("operator@platform.demo", "平台运营 林涛", ct);
         db.AuditEntries.Add(new AuditEntry(school.Id, now, "demo.seeded", AuditOutcome.Succeeded, null, null, "system", "Organisation",
             school.Id.ToString(), Guid.NewGuid().ToString("N")));
         db.AuditEntries.Add(new AuditEntry(finance.Id, now, "demo.seeded", AuditOutcome.Succeeded, null, null, "system", "Organisation",
@@ -76,7 +79,6 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         var teacher = await AddSignInMemberAsync(org, "teacher@school.demo", "王老师 王建华", OrgRole.Staff, [PortalRoles.SchoolStaff], ct);
         var teacher2 = await AddSignInMemberAsync(org, "teacher2@school.demo", "李老师 李明", OrgRole.Staff, [PortalRoles.SchoolStaff], ct);
         await AddSignInMemberAsync(org, "auditor@school.demo", "审计 陈洁", OrgRole.Staff, [PortalRoles.Auditor], ct);
-        await AddSignInMemberAsync(org, "operator@platform.demo", "平台运营 林涛", OrgRole.Staff, [PortalRoles.PlatformOperator], ct);
 
         var specs = new List<ClassSpec>();
         string[] grades = ["高一", "高二", "高三"];
@@ -278,7 +280,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     private async Task<People> SeedPeopleAsync(Organisation org, string prefix, int staffCount, DateTimeOffset now, CancellationToken ct)
     {
         // Sign-in members are added separately; together they make MembersPerOrganisation.
-        var total = MembersPerOrganisation - (prefix == "S" ? 6 : 2);
+        var total = MembersPerOrganisation - (prefix == "S" ? 5 : 2);
         string[] departments = org.Kind == OrganisationKind.Education
             ? ["高一年级组", "高二年级组", "高三年级组", "教务处", "学生处"]
             : ["零售银行部", "公司金融部", "风险管理部", "合规部", "运营中心", "信息科技部"];
@@ -353,6 +355,33 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         }
         await db.SaveChangesAsync(ct);
         return member;
+    }
+
+    /// <summary>
+    /// A platform account: no organisation, no member, only the platform role. It decides quota increases across organisations and
+    /// sees no organisation's classes, members or audit log.
+    /// </summary>
+    private async Task AddPlatformOperatorAsync(string email, string name, CancellationToken ct)
+    {
+        var user = new PortalUser
+        {
+            UserName = email,
+            NormalizedUserName = normalizer.NormalizeName(email),
+            Email = email,
+            NormalizedEmail = normalizer.NormalizeEmail(email),
+            EmailConfirmed = true,
+            LockoutEnabled = true,
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            OrganisationId = null,
+            MemberId = null,
+            DisplayName = name,
+        };
+        user.PasswordHash = hasher.HashPassword(user, Password);
+        db.Users.Add(user);
+        var roleId = await db.Roles.Where(r => r.Name == PortalRoles.PlatformOperator).Select(r => r.Id).SingleOrDefaultAsync(ct)
+            ?? throw new InvalidOperationException($"Role {PortalRoles.PlatformOperator} must exist before seeding.");
+        db.UserRoles.Add(new IdentityUserRole<string> { UserId = user.Id, RoleId = roleId });
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task SeedClassesAsync(Organisation org, List<ClassSpec> specs, People people, DateTimeOffset now,

@@ -49,6 +49,7 @@ public static class PortalFeatures
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddTransient<RetentionPurgeJob>();
         services.AddScoped<RetentionService>();
+        services.AddScoped<JobRuns.JobRunsService>();
         services.AddScoped<ChatExportService>();
         services.AddScoped<PolicyService>();
         services.AddScoped<HandoverChecklistService>();

@@ -30,6 +30,8 @@ public static class Policies
     public static IServiceCollection AddPortalAuthorization(this IServiceCollection services)
     {
         services.AddAuthorizationBuilder()
+            // An endpoint or page that names no policy needs a signed-in user; the anonymous ones say so with AllowAnonymous.
+            .SetFallbackPolicy(Cookie(new AuthorizationPolicyBuilder()).Build())
             .AddPolicy(PortalUser, p => Cookie(p).RequireClaim(PortalClaims.OrganisationId))
             .AddPolicy(EnterpriseAdmin, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin))
             .AddPolicy(Approver, p => Cookie(p).RequireRole(PortalRoles.EnterpriseAdmin, PortalRoles.SchoolStaff))

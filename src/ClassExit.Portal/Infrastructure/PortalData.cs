@@ -113,7 +113,7 @@ public static class PortalData
         };
         lines.AddRange(DemoSeeder.SignIns.Select(s => $"    {s.Email,-26} {s.Role} — {s.Organisation}"));
         lines.Add($"  API keys: {DemoSeeder.SchoolApiKey} (Demo School), {DemoSeeder.FinanceApiKey} (Demo Finance)");
-        lines.Add("  Jobs dashboard: /jobs (enterprise admins)   OpenAPI: /openapi/v1.json   Health: /health");
+        lines.Add("  Jobs dashboard: /jobs (platform operators, read-only); admins: /job-runs   OpenAPI: /openapi/v1.json   Health: /health");
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }

@@ -93,17 +93,25 @@ public static class PortalJobs
             jobs.RemoveIfExists(Features.DeviceSync.DeviceSimulatorJob.JobId);
     }
 
+    /// <summary>
+    /// Hangfire's dashboard sees every organisation's jobs, so it is the platform operators' alone, and read-only: nobody triggers
+    /// or deletes the jobs of every tenant from it. Enterprise admins see their own organisation's runs at <c>/job-runs</c> and run
+    /// their own purge from <c>/retention</c>.
+    /// </summary>
     public static IEndpointConventionBuilder MapPortalJobsDashboard(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapHangfireDashboard("/jobs", new DashboardOptions
         {
-            Authorization = [new EnterpriseAdminDashboardFilter()],
+            Authorization = [new PlatformOperatorDashboardFilter()],
+            IsReadOnlyFunc = _ => true,
             DashboardTitle = "ClassExit.Portal",
             AppPath = "/",
-        });
+        })
+        // Signed in first (anonymous callers are sent to the sign-in page); the filter then answers 403 to anyone but a platform operator.
+        .RequireAuthorization();
 
-    /// <summary>Hangfire answers 401 to anonymous callers and 403 to signed-in non-admins when this returns false.</summary>
-    private sealed class EnterpriseAdminDashboardFilter : IDashboardAuthorizationFilter
+    /// <summary>Hangfire answers 403 to signed-in callers when this returns false.</summary>
+    private sealed class PlatformOperatorDashboardFilter : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(PortalRoles.EnterpriseAdmin);
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(PortalRoles.PlatformOperator);
     }
 }

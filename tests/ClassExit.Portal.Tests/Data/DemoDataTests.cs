@@ -85,6 +85,23 @@ public class DemoDataTests(PortalFactory factory)
     }
 
     [Fact]
+    public async Task DemoPlatformOperator_BelongsToNoOrganisation_AndIsNoMember()
+    {
+        await using var db = factory.SystemDb();
+        var user = await db.Users.SingleAsync(u => u.Email == "operator@platform.demo");
+        Assert.Null(user.OrganisationId);
+        Assert.Null(user.MemberId);
+        var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name).ToListAsync();
+        Assert.Equal(["PlatformOperator"], roles);
+        Assert.False(await db.Members.AnyAsync(m => m.Email == "operator@platform.demo" || m.DisplayName == user.DisplayName));
+        // Every other demo sign-in is a member of its organisation.
+        var others = DemoSeeder.SignIns.Where(s => s.Email != user.Email).Select(s => s.Email).ToList();
+        Assert.NotEmpty(others);
+        Assert.Equal(others.Count, await db.Users.CountAsync(u => others.Contains(u.Email!) && u.OrganisationId != null && u.MemberId != null));
+        Assert.Equal(DemoSeeder.PlatformName, DemoSeeder.SignIns.Single(s => s.Email == user.Email).Organisation);
+    }
+
+    [Fact]
     public async Task Seed_RunTwice_AddsNothing()
     {
         await using var db = factory.SystemDb();

@@ -99,18 +99,47 @@ public class AuthorizationTests(PortalFactory factory)
     }
 
     [Fact]
-    public async Task JobsDashboard_Anonymous401_NonAdmin403_Admin200()
+    public async Task JobsDashboard_PlatformOperatorOnly_AndReadOnly()
     {
+        // Hangfire's dashboard spans every organisation: anonymous callers go to the sign-in page, an organisation's admin is refused.
         var anonymous = factory.CreateBrowserLikeClient();
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/jobs")).StatusCode);
-
-        var auditor = factory.CreateBrowserLikeClient();
-        await factory.SignInAsync(auditor, "auditor@school.demo");
-        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.GetAsync("/jobs")).StatusCode);
+        Assert.True(PortalFactory.IsRedirectToLogin(await anonymous.GetAsync("/jobs")));
 
         var admin = factory.CreateBrowserLikeClient();
         await factory.SignInAsync(admin, "admin@school.demo");
-        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/jobs/recurring")).StatusCode);
+
+        var platform = factory.CreateBrowserLikeClient();
+        await factory.SignInAsync(platform, "operator@platform.demo");
+        Assert.Equal(HttpStatusCode.OK, (await platform.GetAsync("/jobs")).StatusCode);
+        var recurring = await platform.GetAsync("/jobs/recurring");
+        Assert.Equal(HttpStatusCode.OK, recurring.StatusCode);
+        var html = await recurring.Content.ReadAsStringAsync();
+        Assert.Contains(ClassExit.Portal.Features.Retention.RetentionPurgeJob.JobId, html);
+        Assert.DoesNotContain("recurring/trigger", html);
+
+        // Read-only: even a platform operator's trigger, with a valid antiforgery token, enqueues nothing.
+        var storage = factory.Services.GetRequiredService<Hangfire.JobStorage>();
+        string? LastJob()
+        {
+            using var connection = storage.GetConnection();
+            return connection.GetAllEntriesFromHash($"recurring-job:{ClassExit.Portal.Features.Retention.RetentionPurgeJob.JobId}")?.GetValueOrDefault("LastJobId");
+        }
+        var enqueuedBefore = storage.GetMonitoringApi().EnqueuedCount("default");
+        var lastBefore = LastJob();
+        var token = System.Text.RegularExpressions.Regex.Match(html, "<meta name=\"csrf-token\" content=\"([^\"]+)\"").Groups[1].Value;
+        var header = System.Text.RegularExpressions.Regex.Match(html, "<meta name=\"csrf-header\" content=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        var trigger = new HttpRequestMessage(HttpMethod.Post, "/jobs/recurring/trigger")
+        {
+            Content = new FormUrlEncodedContent([new("jobs[]", ClassExit.Portal.Features.Retention.RetentionPurgeJob.JobId)]),
+        };
+        trigger.Headers.Add(header, token);
+        var triggered = await platform.SendAsync(trigger);
+        Assert.Equal(HttpStatusCode.Unauthorized, triggered.StatusCode);
+        Assert.Equal(enqueuedBefore, storage.GetMonitoringApi().EnqueuedCount("default"));
+        Assert.Equal(lastBefore, LastJob());
     }
 
     [Fact]

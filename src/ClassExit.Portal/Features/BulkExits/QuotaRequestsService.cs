@@ -1,10 +1,12 @@
 using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data;
-using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Bulk;
+using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.BulkExits;
@@ -13,22 +15,29 @@ public sealed record QuotaRequestRow(long Id, long OrganisationId, string Organi
     QuotaRequestStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? DecidedAt, string? DecidedBy, string? DecisionNote);
 
 /// <summary>
-/// Quota increases: an organisation asks, a platform operator decides. Platform operators work across organisations, so
-/// their side reads with a system-scoped context and checks the role itself.
+/// Quota increases: an organisation asks, a platform operator decides. Platform operators belong to no organisation (their tenant
+/// context sees no rows at all), so their side reads and decides across organisations in an explicit system scope, after the
+/// authorizer has said yes.
 /// </summary>
-public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<PortalDbContext> factory, TimeProvider clock)
+public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<PortalDbContext> factory, PortalAuthorizer authorizer, TimeProvider clock)
 {
+    /// <summary>The longest reason or decision note stored (the columns' length).</summary>
+    public const int MaxTextLength = 500;
+
     public async Task<IReadOnlyList<QuotaRequestRow>> OwnAsync(CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
         return await Rows(db, db.QuotaIncreaseRequests).ToListAsync(ct);
     }
 
-    /// <summary>Returns a bilingual message when refused.</summary>
+    /// <summary>Returns a message in the reader's language when refused (a catalogue refusal as its code line).</summary>
     public async Task<string?> RequestAsync(int requestedLimit, string reason, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.RequestQuota, new AccessTarget(), "QuotaIncreaseRequest", ct: ct) is { } refused)
+            return ErrorText.Line(refused);
+        if (reason.Trim().Length > MaxTextLength) return ErrorText.Line(ErrorCatalogue.MalformedRequest);
         var current = await db.Organisations.Where(o => o.Id == user.OrganisationId).Select(o => o.Policy.DailyBatchQuota).SingleAsync(ct);
         if (requestedLimit <= current || requestedLimit > 100_000) return Text.Format("Quota.ErrorRange", current);
         if (string.IsNullOrWhiteSpace(reason)) return Text.Get("Quota.ErrorReason");
@@ -42,20 +51,30 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         return null;
     }
 
-    public async Task<IReadOnlyList<QuotaRequestRow>> PendingForPlatformAsync(CancellationToken ct = default)
+    /// <summary>Every organisation's pending requests, for platform operators; anyone else gets the refusal's code and no rows.</summary>
+    public async Task<(int? Code, IReadOnlyList<QuotaRequestRow> Pending)> PendingForPlatformAsync(CancellationToken ct = default)
     {
-        await RequirePlatformOperatorAsync();
+        var user = await tenantDb.UserAsync();
+        // System scope on purpose: the platform's work spans organisations, and a platform operator's tenant context sees none.
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
-        return await Rows(db, db.QuotaIncreaseRequests.Where(r => r.Status == QuotaRequestStatus.Pending)).ToListAsync(ct);
+        if (await authorizer.DemandAsync(db, user, PortalAction.DecideQuota, new AccessTarget(), "QuotaIncreaseRequest", ct: ct) is { } refused)
+            return (refused, []);
+        return (null, await Rows(db, db.QuotaIncreaseRequests.Where(r => r.Status == QuotaRequestStatus.Pending)).ToListAsync(ct));
     }
 
-    public async Task<bool> DecideAsync(long id, bool approve, string? note, CancellationToken ct = default)
+    /// <summary>Approves (the organisation's daily quota becomes the requested limit) or refuses one request. Null when done, else the code.</summary>
+    public async Task<int?> DecideAsync(long id, bool approve, string? note, CancellationToken ct = default)
     {
-        var user = await RequirePlatformOperatorAsync();
+        var user = await tenantDb.UserAsync();
+        // System scope on purpose: the request and the quota it changes belong to an organisation the platform operator is not in.
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        if (await authorizer.DemandAsync(db, user, PortalAction.DecideQuota, new AccessTarget(), "QuotaIncreaseRequest", id.ToString(), ct) is { } refused)
+            return refused;
+        if (note?.Length > MaxTextLength) return ErrorCatalogue.MalformedRequest;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var request = await db.QuotaIncreaseRequests.SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (request is null || request.Status != QuotaRequestStatus.Pending) return false;
+        if (request is null) return ErrorCatalogue.NotFound;
+        if (request.Status != QuotaRequestStatus.Pending) return ErrorCatalogue.RequestAlreadyDecided;
         var now = clock.GetUtcNow();
         request.Decide(approve, user.Name, now, note);
         var org = await db.Organisations.SingleAsync(o => o.Id == request.OrganisationId, ct);
@@ -64,16 +83,17 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         // The entry belongs to the organisation whose quota changed, where its admins and auditors see it.
         AuditLog.Add(db, request.OrganisationId, AuditActor.From(user), now, approve ? "quota.increase_approved" : "quota.increase_refused",
             AuditOutcome.Succeeded, "QuotaIncreaseRequest", id.ToString(), details: new { before, after = org.Policy.DailyBatchQuota, note });
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another operator decided it between our read and our write; theirs stands.
+            return ErrorCatalogue.RequestAlreadyDecided;
+        }
         await tx.CommitAsync(ct);
-        return true;
-    }
-
-    private async Task<PortalPrincipal> RequirePlatformOperatorAsync()
-    {
-        var user = await tenantDb.UserAsync();
-        if (!user.IsInRole(PortalRoles.PlatformOperator)) throw new UnauthorizedAccessException("Platform operators only.");
-        return user;
+        return null;
     }
 
     private static IQueryable<QuotaRequestRow> Rows(PortalDbContext db, IQueryable<QuotaIncreaseRequest> requests) =>

@@ -20,11 +20,17 @@ public sealed class OrganisationService(TenantDb tenantDb)
 {
     private OrganisationInfo? _cached;
 
-    public async Task<OrganisationInfo> GetCurrentAsync(CancellationToken ct = default)
+    /// <summary>The organisation of the signed-in user; a platform operator has none (only the platform pages are theirs).</summary>
+    public async Task<OrganisationInfo> GetCurrentAsync(CancellationToken ct = default) =>
+        await FindCurrentAsync(ct) ?? throw new InvalidOperationException("A platform operator belongs to no organisation.");
+
+    /// <summary>Null for a platform operator, who belongs to no organisation (the app bar and the profile show "Platform").</summary>
+    public async Task<OrganisationInfo?> FindCurrentAsync(CancellationToken ct = default)
     {
         if (_cached is not null) return _cached;
-        await using var db = await tenantDb.CreateAsync(ct);
         var user = await tenantDb.UserAsync();
+        if (!user.HasOrganisation) return null;
+        await using var db = await tenantDb.CreateAsync(ct);
         _cached = await db.Organisations.AsNoTracking().Where(o => o.Id == user.OrganisationId)
             .Select(o => new OrganisationInfo(o.Id, o.Name, o.Kind, o.TimeZoneId, o.Policy)).SingleAsync(ct);
         return _cached;

@@ -62,7 +62,7 @@ public class HrAdministrationTests(PortalFactory factory)
     [Fact]
     public async Task QuotaIncrease_RequestedByOrganisation_ApprovedByPlatformOperator_RaisesLimit()
     {
-        // Demo Finance asks; the platform operator (a Demo School account with the platform role) decides across organisations.
+        // Demo Finance asks; the platform operator (an account of no organisation) decides across organisations.
         var (finance, s1) = await factory.ServiceAsAsync<QuotaRequestsService>("admin@finance.demo");
         var (platform, s2) = await factory.ServiceAsAsync<QuotaRequestsService>("operator@platform.demo");
         var (school, s3) = await factory.ServiceAsAsync<QuotaRequestsService>("admin@school.demo");
@@ -73,12 +73,15 @@ public class HrAdministrationTests(PortalFactory factory)
         Assert.NotNull(await finance.RequestAsync(100, "lower than now"));
         Assert.Null(await finance.RequestAsync(2000, "年末组织调整"));
         Assert.NotNull(await finance.RequestAsync(3000, "a second pending request"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => school.PendingForPlatformAsync());
+        var refused = await school.PendingForPlatformAsync();
+        Assert.Equal(ClassExit.Portal.Domain.Errors.ErrorCatalogue.Forbidden, refused.Code);
+        Assert.Empty(refused.Pending);
 
-        var pending = await platform.PendingForPlatformAsync();
+        var (code, pending) = await platform.PendingForPlatformAsync();
+        Assert.Null(code);
         var request = Assert.Single(pending, p => p.OrganisationName == DemoSeeder.FinanceName);
-        Assert.True(await platform.DecideAsync(request.Id, approve: true, "ok"));
-        Assert.False(await platform.DecideAsync(request.Id, approve: false, "twice"));
+        Assert.Null(await platform.DecideAsync(request.Id, approve: true, "ok"));
+        Assert.Equal(ClassExit.Portal.Domain.Errors.ErrorCatalogue.RequestAlreadyDecided, await platform.DecideAsync(request.Id, approve: false, "twice"));
 
         var quota = await (await factory.WithKey(DemoSeeder.FinanceApiKey).GetAsync("/api/v1/quota")).JsonAsync();
         Assert.Equal(2000, quota.GetProperty("limit").GetInt32());
