@@ -116,7 +116,7 @@ public class PlatformOperatorTests(PortalFactory factory)
         Assert.Null(await members.GetAsync(schoolMember));
         Assert.Empty((await audit.SearchAsync(new AuditFilter())).Items);
         var counts = await dashboard.GetAsync();
-        Assert.Equal(0, counts.ActiveClasses + counts.Members + counts.ActiveMembers + counts.PendingTransfers + counts.StaleDevices);
+        Assert.Equal(0, counts.ActiveClasses + (counts.Members ?? 0) + counts.ActiveMembers + counts.PendingTransfers + (counts.StaleDevices ?? 0));
         Assert.Equal(0, (await jobRuns.PurgeRunsAsync(new PageRequest())).Total);
         Assert.Equal(0, (await jobRuns.SystemEntriesAsync(new PageRequest())).Total);
         Assert.Empty(await retention.RunsAsync());
