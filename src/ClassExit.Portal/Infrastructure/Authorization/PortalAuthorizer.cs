@@ -111,10 +111,16 @@ public sealed class PortalAuthorizer(TenantDb tenantDb, TimeProvider clock)
     public static async Task<AccessTarget> ExitRequestTargetAsync(PortalDbContext db, PortalPrincipal user, ExitRequest request, CancellationToken ct)
     {
         var target = await ClassTargetAsync(db, user, request.ClassId, request.MemberId, ct);
-        var leaving = user.MemberId is { } me && (
-            await db.Memberships.AnyAsync(m => m.ClassId == request.ClassId && m.MemberId == me && m.State == MembershipState.ExitPending, ct)
-            || await db.ExitRequests.AnyAsync(e => e.ClassId == request.ClassId && e.MemberId == me && e.Status == ExitRequestStatus.PendingApproval, ct));
-        return target with { RequestedByMemberId = request.RequestedByMemberId, ActorLeavingClass = leaving };
+        // A pending exit of their own leaves the decider's membership ExitPending, so ClassTargetAsync finds no active role. They are still
+        // in the class: take that role, so the rules say why they may not decide (50402, 50407) instead of a bare 40302 security event.
+        // Safe: with ActorLeavingClass set, DecideExit is refused whatever the role.
+        ClassRole? leavingAs = user.MemberId is { } me
+            ? await db.Memberships.Where(m => m.ClassId == request.ClassId && m.MemberId == me && m.State == MembershipState.ExitPending)
+                .Select(m => (ClassRole?)m.Role).FirstOrDefaultAsync(ct)
+            : null;
+        var leaving = leavingAs is not null || (user.MemberId is { } member
+            && await db.ExitRequests.AnyAsync(e => e.ClassId == request.ClassId && e.MemberId == member && e.Status == ExitRequestStatus.PendingApproval, ct));
+        return target with { ActorClassRole = target.ActorClassRole ?? leavingAs, RequestedByMemberId = request.RequestedByMemberId, ActorLeavingClass = leaving };
     }
 
     /// <summary>Facts for answering or cancelling a transfer.</summary>
