@@ -124,7 +124,8 @@ public static class AccessRules
             PortalAction.DecideExit => admin || ClassRoleIn(ClassRole.Owner, ClassRole.ClassAdmin, ClassRole.Teacher),
             PortalAction.ProposeTransfer or PortalAction.Dissolve or PortalAction.ManageReplayGrants =>
                 admin || ClassRoleIn(ClassRole.Owner),
-            PortalAction.AnswerTransfer => actor.MemberId is { } me && me == target.AddresseeMemberId,
+            // Only the addressee answers, and only with a portal role that acts (an auditor or platform operator changes nothing).
+            PortalAction.AnswerTransfer => actor.MemberId is { } me && me == target.AddresseeMemberId && (admin || staff || hr),
             PortalAction.CancelTransfer => admin || (actor.MemberId is { } m && (m == target.FromMemberId || m == target.RequestedByMemberId)),
             PortalAction.ForceRemove or PortalAction.ForceTransfer or PortalAction.CompleteChecklist or PortalAction.EditChecklist
                 or PortalAction.EditPolicy or PortalAction.EditClassPolicy or PortalAction.BindDevice or PortalAction.ResetMemberState

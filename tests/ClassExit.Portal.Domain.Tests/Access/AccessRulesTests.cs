@@ -257,6 +257,17 @@ public class AccessRulesTests
     }
 
     [Theory]
+    [InlineData(PortalRole.Auditor)]
+    [InlineData(PortalRole.PlatformOperator)]
+    [InlineData(PortalRole.None)]
+    public void AnswerTransfer_AddresseeWithoutAnActingRole_Refused(PortalRole roles)
+    {
+        // An auditor account that happens to teach in the class still changes nothing.
+        var toMe = new AccessTarget(ClassId, ClassRole.Teacher, SubjectMemberId: Me, RequestedByMemberId: GivingOwner, AddresseeMemberId: Me, FromMemberId: GivingOwner);
+        Assert.Equal(NotYours, AccessRules.Decide(new AccessActor(roles, Me), PortalAction.AnswerTransfer, toMe).Code);
+    }
+
+    [Theory]
     [InlineData(PortalRole.SchoolStaff, ClassRole.Owner)]
     [InlineData(PortalRole.EnterpriseAdmin, null)]
     [InlineData(PortalRole.SchoolStaff, ClassRole.Teacher)]

@@ -16,6 +16,7 @@ using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -37,6 +38,11 @@ public sealed class MatrixWorldFixture : IAsyncLifetime
 /// does what it says. One table (<see cref="Rows"/>) drives it, and <see cref="EveryStateChangingMethod_HasARow"/> fails when a
 /// service gains a public method that is neither in the table nor declared a read.
 /// </summary>
+/// <remarks>
+/// In the portal collection, not beside it: the portal host's Hangfire sets a process-wide log provider, and a cell must not build
+/// its job client after that host has been disposed.
+/// </remarks>
+[Collection(PortalCollection.Name)]
 public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClassFixture<MatrixWorldFixture>
 {
     private static readonly int[] RefusalCodes =
