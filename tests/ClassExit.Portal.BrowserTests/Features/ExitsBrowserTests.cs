@@ -42,8 +42,9 @@ public class ExitsBrowserTests(BrowserFixture fixture)
         await BrowserFixture.WaitForInteractiveAsync(page);
         var grid = page.GetByTestId("classes-grid");
         await Assertions.Expect(grid.Locator("tbody tr").First).ToContainTextAsync("正常");
-        await grid.Locator("tbody tr", new() { HasText = "高一(2)班" }).First.ClickAsync();
-        await Assertions.Expect(page.GetByTestId("class-name")).ToHaveTextAsync("高一(2)班");
+        // 高一(1)班 stays teacher@'s own (the ownership test hands 高一(2)班 to teacher2, who then may no longer remove students there).
+        await grid.Locator("tbody tr", new() { HasText = "高一(1)班" }).First.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("class-name")).ToHaveTextAsync("高一(1)班");
 
         var members = page.GetByTestId("members-grid");
         var studentRow = members.Locator("tbody tr", new() { HasText = "学生" }).First;
