@@ -30,7 +30,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     public const string FinanceApiKey = "demo-finance-hr-key";
     public const int MembersPerOrganisation = 1000;
     /// <summary>What the sign-in banner says of a platform account's organisation: it has none.</summary>
-    public const string PlatformName = "— (platform)";
+    public const string PlatformName = "no organisation (platform)";
 
     public static readonly IReadOnlyList<DemoSignIn> SignIns =
     [
