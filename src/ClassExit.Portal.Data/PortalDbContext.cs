@@ -48,6 +48,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     }
 
     public DbSet<Organisation> Organisations => Set<Organisation>();
+    /// <summary>Signed-in sessions (not tenant-owned: an account's sessions are looked up by the account, as Identity's tables are).</summary>
+    public DbSet<PortalSession> PortalSessions => Set<PortalSession>();
     public DbSet<ReasonCode> ReasonCodes => Set<ReasonCode>();
     public DbSet<Member> Members => Set<Member>();
     public DbSet<Device> Devices => Set<Device>();

@@ -13,6 +13,8 @@ public sealed class PortalUser : IdentityUser
     public string? PreferredCulture { get; set; }
     /// <summary>A disabled account loses its circuit at the next revalidation and cannot sign in.</summary>
     public bool IsDisabled { get; set; }
+    /// <summary>Set when an admin gave the account a one-time password: the next sign-in must choose a new one before anything else.</summary>
+    public bool MustChangePassword { get; set; }
 }
 
 /// <summary>Portal roles (ASP.NET Core Identity role names).</summary>
@@ -36,4 +38,26 @@ public static class PortalClaims
     public const string ApiKeyId = "cep:apikey";
     /// <summary>The scopes of the API key, space-separated.</summary>
     public const string ApiScopes = "cep:scopes";
+}
+
+/// <summary>
+/// One signed-in browser session, on the server: the cookie carries its id, every request checks it, so signing out, "sign out
+/// everywhere", the idle timeout and the absolute lifetime end the session here and not only in one browser.
+/// </summary>
+public sealed class PortalSession
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString("N");
+    public string UserId { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Last request or circuit activity; the idle timeout counts from here.</summary>
+    public DateTimeOffset LastSeenAt { get; set; }
+    /// <summary>The absolute end of the session, however active it is.</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>Why it ended: signed_out, signed_out_everywhere, idle, expired, account_changed.</summary>
+    public string? EndReason { get; set; }
+    /// <summary>When the user last re-verified themselves (password or authenticator code); step-up holds for a short window.</summary>
+    public DateTimeOffset? SteppedUpAt { get; set; }
+    public string? UserAgent { get; set; }
+    public string? IpAddress { get; set; }
 }

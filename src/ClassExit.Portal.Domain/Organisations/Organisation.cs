@@ -10,6 +10,17 @@ public enum OrganisationKind
 }
 
 /// <summary>A tenant: a school or enterprise with its own members, classes and exit policies.</summary>
+/// <summary>Who must sign in with a second factor (an authenticator app), by the organisation's choice. Platform operators always must.</summary>
+public enum TwoFactorRequirement
+{
+    /// <summary>Optional for everyone (each user may still enrol).</summary>
+    Nobody = 0,
+    EnterpriseAdmins = 1,
+    /// <summary>Enterprise admins and HR operators.</summary>
+    AdminsAndHr = 2,
+    Everyone = 3,
+}
+
 public sealed class Organisation
 {
     private Organisation() { }
@@ -30,6 +41,10 @@ public sealed class Organisation
     public string TimeZoneId { get; private set; } = "Asia/Shanghai";
     public OrganisationKind Kind { get; private set; }
     public ExitPolicy Policy { get; private set; } = new();
+    /// <summary>Who must sign in with an authenticator code in this organisation.</summary>
+    public TwoFactorRequirement TwoFactorRequiredFor { get; private set; }
+
+    public void RequireTwoFactorFor(TwoFactorRequirement requirement) => TwoFactorRequiredFor = requirement;
 
     public void ReplacePolicy(ExitPolicy policy) => Policy = policy ?? throw new ArgumentNullException(nameof(policy));
 
