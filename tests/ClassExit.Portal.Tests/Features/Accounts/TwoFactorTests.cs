@@ -160,6 +160,33 @@ public class TwoFactorTests(PortalFactory factory)
         }
     }
 
+    [Fact]
+    public async Task Admin_SetsTheRequirement_AfterStepUp_AuditedWithBeforeAndAfter()
+    {
+        var finance = await factory.OrganisationIdAsync(DemoSeeder.FinanceName);
+        var (policies, scope) = await factory.ServiceAsAsync<ClassExit.Portal.Features.ExitPolicies.PolicyService>("admin@finance.demo");
+        using var _ = scope;
+        try
+        {
+            Assert.Equal(ClassExit.Portal.Domain.Errors.ErrorCatalogue.StepUpFailed,
+                await policies.SaveTwoFactorRequirementAsync(TwoFactorRequirement.Everyone, "wrong-password"));
+            Assert.Equal(TwoFactorRequirement.Nobody, await policies.GetTwoFactorRequirementAsync());
+
+            Assert.Null(await policies.SaveTwoFactorRequirementAsync(TwoFactorRequirement.AdminsAndHr, DemoSeeder.Password));
+            Assert.Equal(TwoFactorRequirement.AdminsAndHr, await policies.GetTwoFactorRequirementAsync());
+            await using var db = factory.SystemDb();
+            var entry = await db.AuditEntries.Where(a => a.Action == "policy.two_factor_changed" && a.OrganisationId == finance)
+                .OrderByDescending(a => a.Id).FirstAsync();
+            Assert.True(entry.IsSecurityEvent);
+            Assert.Contains("\"before\":{\"twoFactorRequiredFor\":\"Nobody\"}", entry.Details);
+            Assert.Contains("\"after\":{\"twoFactorRequiredFor\":\"AdminsAndHr\"}", entry.Details);
+        }
+        finally
+        {
+            await SetRequirementAsync(finance, TwoFactorRequirement.Nobody);
+        }
+    }
+
     [Theory]
     [InlineData("admin@school.demo", "/classes")]
     [InlineData("hr@finance.demo", "/classes")]
