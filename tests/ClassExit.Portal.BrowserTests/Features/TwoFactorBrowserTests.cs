@@ -80,8 +80,54 @@ public class TwoFactorBrowserTests(BrowserFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Admin_RequiresTwoFactorForAdmins_OnThePolicyEditor_AndTheirNextSignInGoesToEnrolment()
+    {
+        var email = $"tfa-admin-{Guid.NewGuid():N}@school.demo";
+        await CreateAccountAsync(email, PortalRoles.EnterpriseAdmin);
+        var page = await fixture.SignedInPageAsync(email, Password);
+        try
+        {
+            await page.GotoAsync("/policies");
+            await BrowserFixture.WaitForInteractiveAsync(page);
+            var card = page.GetByTestId("two-factor-requirement");
+            await Assertions.Expect(card).ToContainTextAsync("双重验证登录");
+            await card.Locator(".mud-select").First.ClickAsync();
+            await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = "企业管理员" }).First.ClickAsync();
+            await page.GetByTestId("two-factor-save").ClickAsync();
+            var dialog = page.GetByTestId("step-up-dialog");
+            await dialog.Locator("input[data-testid=step-up-password], [data-testid=step-up-password] input").First.FillAsync(Password);
+            await page.GetByTestId("step-up-confirm").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("已保存");
+            await page.ScreenshotAsync(new() { Path = "/tmp/two-factor-policy.png", FullPage = true });
+
+            // Signed in again, the admin (not enrolled) is taken to enrolment, and every other page sends them back.
+            await SignOutAsync(page);
+            await SignInWithPasswordAsync(page, email);
+            await page.WaitForURLAsync("**/Account/Manage/EnableAuthenticator");
+            await Assertions.Expect(page.GetByTestId("must-enrol")).ToBeVisibleAsync();
+            await page.GotoAsync("/classes");
+            await page.WaitForURLAsync("**/Account/Manage/EnableAuthenticator");
+        }
+        catch (Exception ex)
+        {
+            await page.ScreenshotAsync(new() { Path = "/tmp/two-factor-policy-failure.png", FullPage = true });
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nScreenshot: /tmp/two-factor-policy-failure.png\n{fixture.Server.Output()}");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+            // Demo School's other accounts keep signing in without a second factor in the other browser tests.
+            var admin = await ServicesOnDatabase.AccountAsync(fixture.Server.DatabasePath, "admin@school.demo");
+            await using var services = ServicesOnDatabase.Create(fixture.Server.DatabasePath, admin, TimeProvider.System);
+            await using var db = (await services.GetRequiredService<IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>().CreateDbContextAsync()).ForSystem();
+            await db.Organisations.Where(o => o.Name == "Demo School")
+                .ExecuteUpdateAsync(o => o.SetProperty(x => x.TwoFactorRequiredFor, ClassExit.Portal.Domain.Organisations.TwoFactorRequirement.Nobody));
+        }
+    }
+
     /// <summary>A fresh account of Demo School's, so that no demo account other tests use gets a second factor.</summary>
-    private async Task CreateAccountAsync(string email)
+    private async Task CreateAccountAsync(string email, string role = PortalRoles.SchoolStaff)
     {
         var admin = await ServicesOnDatabase.AccountAsync(fixture.Server.DatabasePath, "admin@school.demo");
         await using var services = ServicesOnDatabase.Create(fixture.Server.DatabasePath, admin, TimeProvider.System);
@@ -90,7 +136,7 @@ public class TwoFactorBrowserTests(BrowserFixture fixture)
         var school = await users.Users.Where(u => u.Email == "admin@school.demo").Select(u => u.OrganisationId).SingleAsync();
         var user = new PortalUser { UserName = email, Email = email, EmailConfirmed = true, OrganisationId = school, DisplayName = "双重验证 测试" };
         Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, PortalRoles.SchoolStaff)).Succeeded);
+        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
     }
 
     private static async Task SignOutAsync(IPage page)
