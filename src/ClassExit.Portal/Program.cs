@@ -34,6 +34,7 @@ app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages:
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTwoFactorEnrolment();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();

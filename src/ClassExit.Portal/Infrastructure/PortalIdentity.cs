@@ -5,6 +5,7 @@ using ClassExit.Portal.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ClassExit.Portal.Infrastructure;
@@ -20,6 +21,7 @@ public static class PortalIdentity
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<TenantDb>();
         services.AddScoped<Authorization.PortalAuthorizer>();
+        services.AddScoped<TwoFactorRequirements>();
 
         services.AddAuthentication(options =>
             {
@@ -47,13 +49,19 @@ public static class PortalIdentity
             .AddClaimsPrincipalFactory<PortalClaimsPrincipalFactory>()
             .AddErrorDescriber<PortalIdentityErrorDescriber>()
             .AddDefaultTokenProviders();
+        // Recovery codes stored as hashes only (Infrastructure/TwoFactor.cs).
+        services.Replace(ServiceDescriptor.Scoped<IUserStore<PortalUser>, PortalUserStore>());
         services.AddPortalAuthorization();
         return services;
     }
 }
 
-/// <summary>Adds the organisation and member to the sign-in cookie: the tenant of every query.</summary>
-internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users, RoleManager<IdentityRole> roles, IOptions<IdentityOptions> options)
+/// <summary>
+/// Adds the organisation and member to the sign-in cookie: the tenant of every query; and <see cref="TwoFactorPolicy.MustEnrolClaim"/>
+/// when the user must have a second factor and has none, which keeps them on enrolment (Infrastructure/TwoFactor.cs).
+/// </summary>
+internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users, RoleManager<IdentityRole> roles, IOptions<IdentityOptions> options,
+    TwoFactorRequirements twoFactor)
     : UserClaimsPrincipalFactory<PortalUser, IdentityRole>(users, roles, options)
 {
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(PortalUser user)
@@ -63,8 +71,13 @@ internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users
         if (user.OrganisationId is { } organisation) identity.AddClaim(new Claim(PortalClaims.OrganisationId, organisation.ToString()));
         if (user.MemberId is { } member) identity.AddClaim(new Claim(PortalClaims.MemberId, member.ToString()));
         identity.AddClaim(new Claim(PortalClaims.DisplayName, user.DisplayName));
+        if (!user.TwoFactorEnabled && await MustHaveTwoFactorAsync(user, identity))
+            identity.AddClaim(new Claim(TwoFactorPolicy.MustEnrolClaim, "true"));
         return identity;
     }
+
+    private Task<bool> MustHaveTwoFactorAsync(PortalUser user, ClaimsIdentity identity) =>
+        twoFactor.IsRequiredAsync(user, identity.FindAll(identity.RoleClaimType).Select(c => c.Value).ToList());
 }
 
 /// <summary>Disabled accounts cannot sign in.</summary>

@@ -31,6 +31,39 @@ public sealed class SignInAuditService(IDbContextFactory<PortalDbContext> factor
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// The second step of a sign-in, with an authenticator code or a recovery code: success, a wrong code (a security event, and
+    /// Identity counts it toward lockout) or the lockout it caused.
+    /// </summary>
+    public async Task RecordSecondFactorAsync(Data.Identity.PortalUser user, SignInResult result, bool recoveryCode, string correlationId,
+        CancellationToken ct = default)
+    {
+        var (action, outcome, security) = result switch
+        {
+            { Succeeded: true } => (recoveryCode ? "auth.sign_in_recovery_code" : "auth.sign_in_two_factor", AuditOutcome.Succeeded, recoveryCode),
+            { IsLockedOut: true } => ("auth.locked_out", AuditOutcome.Refused, true),
+            { IsNotAllowed: true } => ("auth.sign_in_not_allowed", AuditOutcome.Refused, true),
+            _ => (recoveryCode ? "auth.recovery_code_failed" : "auth.two_factor_failed", AuditOutcome.Refused, true),
+        };
+        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        db.AuditEntries.Add(new AuditEntry(user.OrganisationId, clock.GetUtcNow(), action, outcome, user.Id, user.MemberId, user.DisplayName,
+            "User", user.Id, correlationId, memberId: user.MemberId, isSecurityEvent: security));
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// A user changed their own second factor: <c>security.two_factor_enabled</c>, <c>_disabled</c>, <c>_reset</c> or
+    /// <c>security.recovery_codes_generated</c>; always a security event. <paramref name="details"/> carries before and after.
+    /// </summary>
+    public async Task RecordTwoFactorChangeAsync(Data.Identity.PortalUser user, string action, string correlationId, string? details = null,
+        CancellationToken ct = default)
+    {
+        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        db.AuditEntries.Add(new AuditEntry(user.OrganisationId, clock.GetUtcNow(), action, AuditOutcome.Succeeded, user.Id, user.MemberId,
+            user.DisplayName, "User", user.Id, correlationId, memberId: user.MemberId, isSecurityEvent: true, details: details));
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>A user changed (or failed to change) their own password: a security event either way.</summary>
     public async Task RecordPasswordChangeAsync(Data.Identity.PortalUser user, bool succeeded, string correlationId, CancellationToken ct = default)
     {

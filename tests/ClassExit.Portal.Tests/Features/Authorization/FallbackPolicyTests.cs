@@ -19,6 +19,8 @@ public class FallbackPolicyTests(PortalFactory factory)
     [
         "/Account/Login", "/Account/Lockout", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
         "/health", "/openapi/{documentName}.json", "/culture/set",
+        // The second step of a sign-in: only Identity's two-factor cookie from the password step names a user there.
+        "/Account/LoginWith2fa", "/Account/LoginWithRecoveryCode",
         // Blazor's circuit hub and its own redirect endpoint: the pages inside the circuit are authorized there as over HTTP.
         "/_blazor", "/_blazor/negotiate", "/_blazor/disconnect/", "/_blazor/initializers/", "/_framework/opaque-redirect",
     ];
@@ -75,6 +77,7 @@ public class FallbackPolicyTests(PortalFactory factory)
     [Theory]
     [InlineData("/Account/Login", "sign-in")]
     [InlineData("/Account/Lockout", "lockout-message")]
+    [InlineData("/Account/LoginWith2fa", "sign-in-first")]
     [InlineData("/Account/AccessDenied", "拒绝访问")]
     [InlineData("/not-found", "页面不存在")]
     [InlineData("/health", "Healthy")]
