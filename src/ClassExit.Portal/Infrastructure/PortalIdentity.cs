@@ -40,6 +40,9 @@ public static class PortalIdentity
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
 
+        // An account changed by an admin (role, disabled, signed out everywhere, new password) has a new security stamp: the cookie
+        // is checked against it every minute, so a stale cookie is refused within one (the open circuit revalidates as often).
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddIdentityCore<PortalUser>(PortalIdentityOptions.Configure)
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<PortalDbContext>()
@@ -63,6 +66,7 @@ internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users
         if (user.OrganisationId is { } organisation) identity.AddClaim(new Claim(PortalClaims.OrganisationId, organisation.ToString()));
         if (user.MemberId is { } member) identity.AddClaim(new Claim(PortalClaims.MemberId, member.ToString()));
         identity.AddClaim(new Claim(PortalClaims.DisplayName, user.DisplayName));
+        if (user.MustChangePassword) identity.AddClaim(new Claim(Features.Users.MustChangePassword.ClaimType, "true"));
         return identity;
     }
 }
