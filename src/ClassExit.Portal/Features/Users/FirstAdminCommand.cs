@@ -58,10 +58,10 @@ public static class FirstAdminCommand
 
         var name = options.GetValueOrDefault("name")?.Trim();
         var timeZone = options.GetValueOrDefault("time-zone") ?? "Asia/Shanghai";
-        if (string.IsNullOrEmpty(name) || name.Length > UsersService.MaxNameLength || !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _)
+        if (string.IsNullOrEmpty(name) || name.Length > UsersService.MaxNameLength || !UsersService.LooksLikeEmail(email.Trim()) || !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _)
             || !Enum.TryParse<OrganisationKind>(options.GetValueOrDefault("kind") ?? nameof(OrganisationKind.Enterprise), ignoreCase: true, out var kind))
         {
-            await output.WriteLineAsync("--name (at most 100 characters), --time-zone (an IANA zone such as Asia/Shanghai) and --kind (Education, Enterprise or Finance) must be valid.");
+            await output.WriteLineAsync("--email (an address), --name (at most 100 characters), --time-zone (an IANA zone such as Asia/Shanghai) and --kind (Education, Enterprise or Finance) must be valid.");
             return 2;
         }
         if (org is not null && await EnabledAdminsOf(db, org.Id).AnyAsync(ct))

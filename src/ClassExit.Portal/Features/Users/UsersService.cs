@@ -330,7 +330,7 @@ public sealed class UsersService(TenantDb tenantDb, PortalAuthorizer authorizer,
         return errors;
     }
 
-    private static bool LooksLikeEmail(string email) =>
+    internal static bool LooksLikeEmail(string email) =>
         email.Length is > 2 and <= MaxEmailLength && email.IndexOf('@') is > 0 and var at && at < email.Length - 1 && !email.Any(char.IsWhiteSpace);
 
     private static string NewStamp() => Guid.NewGuid().ToString("N");
