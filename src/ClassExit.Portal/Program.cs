@@ -2,6 +2,7 @@ using ClassExit.Portal.Components;
 using ClassExit.Portal.Features;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Retention;
+using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using MudBlazor.Services;
@@ -33,6 +34,7 @@ else
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
 app.UseAuthentication();
+app.UseMustChangePassword();
 app.UseAuthorization();
 app.UseTwoFactorEnrolment();
 app.UseAntiforgery();
@@ -48,5 +50,6 @@ app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 
 await app.InitialisePortalDatabaseAsync();
+if (await FirstAdminCommand.TryRunAsync(app, args)) return;
 app.RegisterPortalRecurringJobs();
 app.Run();

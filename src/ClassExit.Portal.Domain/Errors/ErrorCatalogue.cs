@@ -57,6 +57,10 @@ public static class ErrorCatalogue
     public const int ExportTooLarge = 50601;
     public const int ExportPasswordTooWeak = 50602;
     public const int NothingToExport = 50603;
+    public const int CannotChangeOwnAccount = 50801;
+    public const int LastEnterpriseAdmin = 50802;
+    public const int EmailAlreadyUsed = 50803;
+    public const int MemberHasAccount = 50804;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -138,6 +142,14 @@ public static class ErrorCatalogue
             "设置更长的密码，并通过其他渠道告知接收人。", "Choose a longer password and give it to the recipient another way."),
         new(NothingToExport, 404, "该成员在此班级没有可导出的消息。", "The member has no messages in this class to export.",
             "消息可能已被清理，请查看保留时间线。", "They may have been purged already: see the retention timeline."),
+        new(CannotChangeOwnAccount, 409, "不能以这种方式更改您自己的账号。", "You cannot change your own account this way.",
+            "请另一位企业管理员操作；修改自己的密码请前往“账号”页面。", "Ask another enterprise admin; change your own password on the Account page."),
+        new(LastEnterpriseAdmin, 409, "组织必须保留至少一位已启用的企业管理员。", "The organisation must keep at least one enabled enterprise admin.",
+            "先将另一个账号设为企业管理员并启用，再执行此操作。", "Make another account an enabled enterprise admin first, then retry."),
+        new(EmailAlreadyUsed, 409, "该邮箱已被另一个门户账号使用。", "The e-mail address is already used by another portal account.",
+            "使用其他邮箱，或在用户列表中找到并管理现有账号。", "Use another address, or find and manage the existing account in the user list."),
+        new(MemberHasAccount, 409, "该成员已有门户账号。", "The member already has a portal account.",
+            "在用户列表中管理现有账号，或选择一位尚无账号的成员。", "Manage the existing account in the user list, or choose a member who has none yet."),
         new(RequesterCannotDecide, 403, "不能审批自己发起的退出申请。", "Nobody may decide an exit request that they started.",
             "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
         new(DeciderLeavingClass, 403, "您正在退出该班级，不能审批该班级的退出申请。", "You are leaving this class, so you may not decide its exit requests.",

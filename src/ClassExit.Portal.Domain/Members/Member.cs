@@ -52,6 +52,17 @@ public sealed class Member : ITenantOwned
 
     public void GrantHrPermission(bool granted = true) => HasHrPermission = granted;
 
+    /// <summary>
+    /// Keeps the directory's role in step with the portal account: an account that becomes an enterprise admin makes the member one
+    /// (exit rules, dissolution, retention and escalation read it); one that stops being one makes them staff. A super admin stays one.
+    /// </summary>
+    public void SetEnterpriseAdmin(bool admin)
+    {
+        if (OrgRole == OrgRole.SuperAdmin) return;
+        if (admin) OrgRole = OrgRole.EnterpriseAdmin;
+        else if (OrgRole == OrgRole.EnterpriseAdmin) OrgRole = OrgRole.Staff;
+    }
+
     public void SetResignation(ResignationState state) => Resignation = state;
 
     /// <summary>Records a membership change that every device of the member must learn.</summary>

@@ -11,6 +11,7 @@ using ClassExit.Portal.Features.DeviceSync;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Members;
 using ClassExit.Portal.Features.Organisation;
+using ClassExit.Portal.Features.Users;
 
 namespace ClassExit.Portal.Features;
 
@@ -36,6 +37,7 @@ public static class PortalFeatures
         services.AddScoped<BatchQueries>();
         services.AddScoped<QuotaRequestsService>();
         services.AddScoped<ApiKeysService>();
+        services.AddScoped<UsersService>();
         services.AddScoped<ReasonCodesService>();
         services.AddOptions<OwnershipOptions>().BindConfiguration(OwnershipOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<OwnershipService>();

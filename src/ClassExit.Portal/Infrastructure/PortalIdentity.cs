@@ -42,6 +42,9 @@ public static class PortalIdentity
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
 
+        // An account changed by an admin (role, disabled, signed out everywhere, new password) has a new security stamp: the cookie
+        // is checked against it every minute, so a stale cookie is refused within one (the open circuit revalidates as often).
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddIdentityCore<PortalUser>(PortalIdentityOptions.Configure)
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<PortalDbContext>()
@@ -73,6 +76,7 @@ internal sealed class PortalClaimsPrincipalFactory(UserManager<PortalUser> users
         identity.AddClaim(new Claim(PortalClaims.DisplayName, user.DisplayName));
         if (!user.TwoFactorEnabled && await MustHaveTwoFactorAsync(user, identity))
             identity.AddClaim(new Claim(TwoFactorPolicy.MustEnrolClaim, "true"));
+        if (user.MustChangePassword) identity.AddClaim(new Claim(Features.Users.MustChangePassword.ClaimType, "true"));
         return identity;
     }
 

@@ -73,6 +73,7 @@ public class AccessRulesTests
         [PortalAction.ManageReasonCodes] =       [Ok,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.RequestQuota] =            [Ok,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.DecideQuota] =             [No,   No,    No,    No,    No,     No,    No,    No,    Ok,    No],
+        [PortalAction.ManageUsers] =             [Ok,   No,    No,    No,    No,     No,    No,    No,    No,    No],
     };
 
     /// <summary>The scope an API key needs, for the actions only API keys take; every other action is refused to every key.</summary>

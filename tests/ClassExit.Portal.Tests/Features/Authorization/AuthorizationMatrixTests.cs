@@ -15,6 +15,7 @@ using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
+using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -249,6 +250,20 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         new("ApiKeysService.RevokeAsync", false, Only(Persona.Admin, Persona.Hr), Nobody, NoArrange,
             c => c.Get<ApiKeysService>().RevokeAsync(c.World.ApiKeyId),
             (db, c) => db.ApiKeys.AnyAsync(k => k.Id == c.World.ApiKeyId && k.RevokedAt != null)),
+        new("UsersService.CreateAsync", false, Only(Persona.Admin), Nobody, NoArrange,
+            c => c.Get<UsersService>().CreateAsync(new NewUser(c.World.SpareTeacher(true), "spare-x@matrix.test", "老师 子", ClassExit.Portal.Data.Identity.PortalRoles.SchoolStaff, "Fresh#2026!once"), MatrixWorld.Password),
+            (db, c) => db.Users.AnyAsync(u => u.Email == "spare-x@matrix.test" && u.MemberId == c.World.SpareTeacher(true) && u.MustChangePassword)),
+        new("UsersService.ChangeRoleAsync", false, Only(Persona.Admin), Nobody, NoArrange,
+            c => c.Get<UsersService>().ChangeRoleAsync(c.World.Accounts[Persona.Teacher].UserId, ClassExit.Portal.Data.Identity.PortalRoles.Auditor, MatrixWorld.Password),
+            (db, c) => db.UserRoles.AnyAsync(ur => ur.UserId == c.World.Accounts[Persona.Teacher].UserId && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == ClassExit.Portal.Data.Identity.PortalRoles.Auditor))),
+        new("UsersService.SetEnabledAsync", false, Only(Persona.Admin), Nobody, NoArrange,
+            c => c.Get<UsersService>().SetEnabledAsync(c.World.Accounts[Persona.Teacher].UserId, false, MatrixWorld.Password),
+            (db, c) => db.Users.AnyAsync(u => u.Id == c.World.Accounts[Persona.Teacher].UserId && u.IsDisabled)),
+        new("UsersService.SignOutEverywhereAsync", false, Only(Persona.Admin), Nobody, NoArrange,
+            c => c.Get<UsersService>().SignOutEverywhereAsync(c.World.Accounts[Persona.Teacher].UserId, MatrixWorld.Password), Audited("user.signed_out_everywhere")),
+        new("UsersService.ResetPasswordAsync", false, Only(Persona.Admin), Nobody, NoArrange,
+            c => c.Get<UsersService>().ResetPasswordAsync(c.World.Accounts[Persona.Teacher].UserId, "Fresh#2026!once", MatrixWorld.Password),
+            (db, c) => db.Users.AnyAsync(u => u.Id == c.World.Accounts[Persona.Teacher].UserId && u.MustChangePassword)),
         new("BatchExitService.RunAsync", true, Only(Persona.ApiKey), Only(Persona.ApiKey), NoArrange,
             c => c.Get<BatchExitService>().RunAsync(new BatchRequest(c.World.Accounts[Persona.Hr].MemberId, [c.ClassId], [c.World.Student(c.Own, 8)], "200002", true, false), null),
             (db, c) => MembershipIs(db, c.ClassId, c.World.Student(c.Own, 8), MembershipState.Removed)),
@@ -297,6 +312,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["DeviceBindingService.MembersAsync"] = "read", ["DeviceBindingService.DevicesAsync"] = "read",
         ["DeviceSyncService.DevicesAsync"] = "read", ["DeviceSyncService.StaleAsync"] = "read",
         ["ReasonCodesService.ListAsync"] = "read", ["ApiKeysService.ListAsync"] = "read", ["ApiKeysService.OwnerOptionsAsync"] = "read",
+        ["UsersService.SearchAsync"] = "read", ["UsersService.MembersWithoutAccountAsync"] = "read",
         ["QuotaService.GetAsync"] = "read", ["QuotaRequestsService.OwnAsync"] = "read", ["QuotaRequestsService.PendingForPlatformAsync"] = "read",
         ["QuotaService.TryConsumeAsync"] = "called only by BatchExitService.RunAsync after RunBatch was granted",
         ["AuditSearchService.SearchAsync"] = "read", ["AuditSearchService.StreamAsync"] = "read",
