@@ -4,6 +4,7 @@ using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -32,6 +33,7 @@ else
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
+app.UsePortalRateLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
