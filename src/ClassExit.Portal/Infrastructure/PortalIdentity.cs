@@ -50,9 +50,9 @@ public static class PortalIdentity
                 o.Cookie.Path = "/";
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.Cookie.HttpOnly = true;
-                // The server-side session decides idle and absolute ends; the ticket never outlives it.
+                // The server-side session decides idle and absolute ends; the ticket is only a backstop a little later.
                 o.SlidingExpiration = false;
-                o.ExpireTimeSpan = TimeSpan.FromHours(sessions.Value.AbsoluteHours);
+                o.ExpireTimeSpan = TimeSpan.FromHours(sessions.Value.AbsoluteHours) + TimeSpan.FromMinutes(sessions.Value.IdleMinutes);
                 PortalCookieEvents.Attach(o);
             });
         // A security stamp refresh re-issues the cookie: it stays the same session.

@@ -23,6 +23,7 @@ public static class PortalRateLimits
     public static IServiceCollection AddPortalRateLimits(this IServiceCollection services)
     {
         services.AddSingleton<StepUpRateLimiter>();
+        services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<SessionOptions>>((o, sessions) =>
         {
             var s = sessions.Value;

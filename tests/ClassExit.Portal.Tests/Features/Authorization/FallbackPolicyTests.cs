@@ -17,7 +17,7 @@ public class FallbackPolicyTests(PortalFactory factory)
     /// <summary>What one may open before signing in, by route pattern. Static files are anonymous as a kind (MapStaticAssets).</summary>
     private static readonly HashSet<string> AnonymousRoutes =
     [
-        "/Account/Login", "/Account/Lockout", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
+        "/Account/Login", "/Account/Lockout", "/Account/SignedOut", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
         "/health", "/openapi/{documentName}.json", "/culture/set",
         // Blazor's circuit hub and its own redirect endpoint: the pages inside the circuit are authorized there as over HTTP.
         "/_blazor", "/_blazor/negotiate", "/_blazor/disconnect/", "/_blazor/initializers/", "/_framework/opaque-redirect",
@@ -75,6 +75,7 @@ public class FallbackPolicyTests(PortalFactory factory)
     [Theory]
     [InlineData("/Account/Login", "sign-in")]
     [InlineData("/Account/Lockout", "lockout-message")]
+    [InlineData("/Account/SignedOut?reason=idle", "signed-out-message")]
     [InlineData("/Account/AccessDenied", "拒绝访问")]
     [InlineData("/not-found", "页面不存在")]
     [InlineData("/health", "Healthy")]
