@@ -5,6 +5,7 @@ using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -33,6 +34,7 @@ else
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
+app.UsePortalRateLimits();
 app.UseAuthentication();
 app.UseMustChangePassword();
 app.UseAuthorization();

@@ -36,6 +36,10 @@ public sealed class PortalServer : IAsyncLifetime
             UseShellExecute = false,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        // Every browser test signs in from 127.0.0.1, many times per demo account.
+        start.Environment["Sessions__SignInPerAccountLimit"] = "100000";
+        start.Environment["Sessions__SignInPerIpLimit"] = "100000";
+        start.Environment["Sessions__StepUpPerAccountLimit"] = "100000";
         start.Environment["ConnectionStrings__Sqlite"] = $"Data Source={DatabasePath}";
         _process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };

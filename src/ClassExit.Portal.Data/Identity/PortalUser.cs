@@ -38,6 +38,8 @@ public static class PortalClaims
     public const string ApiKeyId = "cep:apikey";
     /// <summary>The scopes of the API key, space-separated.</summary>
     public const string ApiScopes = "cep:scopes";
+    /// <summary>The server-side session (<see cref="PortalSession.Id"/>) of a cookie sign-in.</summary>
+    public const string SessionId = "cep:sid";
 }
 
 /// <summary>

@@ -18,6 +18,9 @@ public sealed record PortalPrincipal(string? UserId, long OrganisationId, long? 
 
     public bool HasOrganisation => OrganisationId != NoOrganisation;
 
+    /// <summary>The server-side session of a cookie sign-in; null for API keys.</summary>
+    public string? SessionId => Principal.FindFirstValue(PortalClaims.SessionId);
+
     public static PortalPrincipal? From(ClaimsPrincipal principal)
     {
         if (principal.Identity?.IsAuthenticated != true) return null;

@@ -2,7 +2,11 @@ using System.Security.Claims;
 using ClassExit.Portal.Components.Account;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
+using ClassExit.Portal.Infrastructure.Identity;
+using SessionOptions = ClassExit.Portal.Infrastructure.Identity.SessionOptions;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,15 +35,35 @@ public static class PortalIdentity
             .AddIdentityCookies();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.ConfigureApplicationCookie(o =>
+        services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PortalSessionStore>();
+        services.AddSingleton<SecurityAudit>();
+        services.AddScoped<CircuitHandler, SessionActivityCircuitHandler>();
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<IHostEnvironment, IOptions<SessionOptions>>((o, environment, sessions) =>
+            {
+                // Outside Development the cookie is __Host- prefixed (no Domain, Path=/, Secure): the demo on plain http in
+                // Development keeps working. Sessions:SecureCookie overrides either way.
+                var secure = sessions.Value.SecureCookie ?? !environment.IsDevelopment();
+                o.LoginPath = "/Account/Login";
+                o.AccessDeniedPath = "/Account/AccessDenied";
+                o.Cookie.Name = secure ? "__Host-classexit.auth" : "classexit.auth";
+                o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+                o.Cookie.Path = "/";
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.HttpOnly = true;
+                // The server-side session decides idle and absolute ends; the ticket is only a backstop a little later.
+                o.SlidingExpiration = false;
+                o.ExpireTimeSpan = TimeSpan.FromHours(sessions.Value.AbsoluteHours) + TimeSpan.FromMinutes(sessions.Value.IdleMinutes);
+                PortalCookieEvents.Attach(o);
+            });
+        // A security stamp refresh re-issues the cookie: it stays the same session.
+        services.Configure<SecurityStampValidatorOptions>(o => o.OnRefreshingPrincipal = context =>
         {
-            o.LoginPath = "/Account/Login";
-            o.AccessDeniedPath = "/Account/AccessDenied";
-            o.Cookie.Name = "classexit.auth";
-            o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.HttpOnly = true;
-            o.SlidingExpiration = true;
-            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            if (context.CurrentPrincipal?.FindFirst(PortalClaims.SessionId) is { } sid && context.NewPrincipal?.Identity is ClaimsIdentity identity
+                && !identity.HasClaim(c => c.Type == PortalClaims.SessionId))
+                identity.AddClaim(new Claim(PortalClaims.SessionId, sid.Value));
+            return Task.CompletedTask;
         });
 
         // An account changed by an admin (role, disabled, signed out everywhere, new password) has a new security stamp: the cookie
@@ -51,9 +75,11 @@ public static class PortalIdentity
             .AddSignInManager<PortalSignInManager>()
             .AddClaimsPrincipalFactory<PortalClaimsPrincipalFactory>()
             .AddErrorDescriber<PortalIdentityErrorDescriber>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddPasswordValidator<CommonPasswordValidator>();
         // Recovery codes stored as hashes only (Infrastructure/TwoFactor.cs).
         services.Replace(ServiceDescriptor.Scoped<IUserStore<PortalUser>, PortalUserStore>());
+        services.AddPortalRateLimits();
         services.AddPortalAuthorization();
         return services;
     }

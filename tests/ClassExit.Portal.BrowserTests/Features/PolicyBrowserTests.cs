@@ -42,7 +42,10 @@ public class PolicyBrowserTests(BrowserFixture fixture)
     {
         var dialog = page.GetByTestId("step-up-dialog");
         await Assertions.Expect(dialog).ToBeVisibleAsync();
-        await dialog.Locator("input[data-testid=step-up-password], [data-testid=step-up-password] input").First.FillAsync(password);
+        // Inside the step-up window (Sessions:StepUpMinutes) the dialog only asks for confirmation.
+        await Assertions.Expect(dialog.Locator("[data-testid=step-up-fresh], [data-testid=step-up-password]").First).ToBeVisibleAsync();
+        if (await dialog.GetByTestId("step-up-fresh").CountAsync() == 0)
+            await dialog.Locator("input[data-testid=step-up-password], [data-testid=step-up-password] input").First.FillAsync(password);
         await page.GetByTestId("step-up-confirm").ClickAsync();
     }
 

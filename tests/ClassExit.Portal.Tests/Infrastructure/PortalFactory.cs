@@ -12,7 +12,7 @@ namespace ClassExit.Portal.Tests.Infrastructure;
 /// The real portal on a real SQLite file with the demo data, one per test run (Hangfire and the seed are process-wide
 /// and slow), shared by every host test through <see cref="PortalCollection"/>. The Hangfire server is off: tests call jobs directly.
 /// </summary>
-public sealed class PortalFactory : WebApplicationFactory<Program>
+public class PortalFactory : WebApplicationFactory<Program>
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("classexit-tests-").FullName;
 
@@ -27,6 +27,16 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Demo:Enabled", "true");
         // Tests seal the audit chain explicitly.
         builder.UseSetting("Audit:SealIntervalSeconds", "0");
+        // The whole run signs in from one address, many times per account: the rate limits are tested by their own host.
+        builder.UseSetting("Sessions:SignInPerAccountLimit", "100000");
+        builder.UseSetting("Sessions:SignInPerIpLimit", "100000");
+        builder.UseSetting("Sessions:StepUpPerAccountLimit", "100000");
+        ConfigureMore(builder);
+    }
+
+    /// <summary>A derived host's own settings and services (a fake clock, tighter limits).</summary>
+    protected virtual void ConfigureMore(IWebHostBuilder builder)
+    {
     }
 
     public HttpClient CreateBrowserLikeClient() =>

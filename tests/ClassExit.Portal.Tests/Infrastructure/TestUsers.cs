@@ -53,7 +53,7 @@ public static class PortalServices
         var scope = factory.Services.CreateScope();
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
-        var stepUp = new StepUpVerifier(scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>(), clock);
+        var stepUp = scope.ServiceProvider.GetRequiredService<StepUpVerifier>();
         return (new ExitService(tenantDb, clock, stepUp, new PortalAuthorizer(tenantDb, clock)), new ExitQueries(tenantDb, clock), scope);
     }
 }

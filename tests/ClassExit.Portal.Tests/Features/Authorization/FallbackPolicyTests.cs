@@ -17,7 +17,7 @@ public class FallbackPolicyTests(PortalFactory factory)
     /// <summary>What one may open before signing in, by route pattern. Static files are anonymous as a kind (MapStaticAssets).</summary>
     private static readonly HashSet<string> AnonymousRoutes =
     [
-        "/Account/Login", "/Account/Lockout", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
+        "/Account/Login", "/Account/Lockout", "/Account/SignedOut", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
         "/health", "/openapi/{documentName}.json", "/culture/set",
         // The second step of a sign-in: only Identity's two-factor cookie from the password step names a user there.
         "/Account/LoginWith2fa", "/Account/LoginWithRecoveryCode",
@@ -78,6 +78,7 @@ public class FallbackPolicyTests(PortalFactory factory)
     [InlineData("/Account/Login", "sign-in")]
     [InlineData("/Account/Lockout", "lockout-message")]
     [InlineData("/Account/LoginWith2fa", "sign-in-first")]
+    [InlineData("/Account/SignedOut?reason=idle", "signed-out-message")]
     [InlineData("/Account/AccessDenied", "拒绝访问")]
     [InlineData("/not-found", "页面不存在")]
     [InlineData("/health", "Healthy")]
