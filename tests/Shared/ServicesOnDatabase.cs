@@ -4,7 +4,8 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Features;
 using ClassExit.Portal.Infrastructure;
 using Hangfire;
-using Hangfire.InMemory;
+using Hangfire.Common;
+using Hangfire.States;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -14,8 +15,9 @@ namespace ClassExit.Portal.TestSupport;
 
 /// <summary>
 /// The portal's own service registrations (identity, authorization, every feature) on one SQLite file, acting as one user: for
-/// calling a feature service exactly as a page would, without a page. No web host and no Hangfire server: background jobs go to
-/// an in-memory storage that nobody processes.
+/// calling a feature service exactly as a page would, without a page. No web host and no Hangfire server: a job the service
+/// enqueues gets an id and is never run (no Hangfire storage either: its process-wide log provider may belong to a test host that
+/// has already been disposed).
 /// </summary>
 public static class ServicesOnDatabase
 {
@@ -27,7 +29,7 @@ public static class ServicesOnDatabase
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddPortalIdentity();
         services.AddPortalFeatures();
-        services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False"));
         services.AddSingleton(clock);
         services.AddScoped(_ => user);
@@ -46,6 +48,15 @@ public static class ServicesOnDatabase
         if (account.MemberId is { } member) claims.Add(new Claim(PortalClaims.MemberId, member.ToString()));
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
         return new Principal(new ClaimsPrincipal(new ClaimsIdentity(claims, "Test")));
+    }
+
+    private sealed class UnprocessedJobs : IBackgroundJobClient
+    {
+        private int _next;
+
+        public string Create(Job job, IState state) => $"unprocessed-{Interlocked.Increment(ref _next)}";
+
+        public bool ChangeState(string jobId, IState state, string expectedState) => false;
     }
 
     private sealed class Principal(ClaimsPrincipal principal) : ICurrentUser
