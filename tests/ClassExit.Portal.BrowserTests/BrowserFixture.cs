@@ -66,6 +66,18 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task WaitForInteractiveAsync(IPage page) =>
         page.Locator("#circuit-state[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
+    /// <summary>Confirms the open step-up dialog: types the password unless the step-up window is still open (then it only confirms).</summary>
+    public static async Task StepUpAsync(IPage page, string password = "Demo#2026!")
+    {
+        var dialog = page.GetByTestId("step-up-dialog");
+        await Assertions.Expect(dialog).ToBeVisibleAsync();
+        await Assertions.Expect(dialog.Locator("[data-testid=step-up-fresh], [data-testid=step-up-password]").First).ToBeVisibleAsync();
+        if (await dialog.GetByTestId("step-up-fresh").CountAsync() == 0)
+            await dialog.Locator("input[data-testid=step-up-password], [data-testid=step-up-password] input").First.FillAsync(password);
+        await page.GetByTestId("step-up-confirm").ClickAsync();
+        await Assertions.Expect(dialog).ToHaveCountAsync(0);
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();

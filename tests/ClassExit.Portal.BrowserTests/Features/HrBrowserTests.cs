@@ -21,6 +21,7 @@ public class HrBrowserTests(BrowserFixture fixture)
             await page.Locator("[data-testid=key-owner]").First.ClickAsync();
             await page.Locator(".mud-popover-open .mud-list-item").First.ClickAsync();
             await page.GetByTestId("create-key").ClickAsync();
+            await BrowserFixture.StepUpAsync(page);
             var secret = (await page.GetByTestId("new-key").Locator("code").InnerTextAsync()).Trim();
             Assert.StartsWith("cek_", secret);
 

@@ -1,3 +1,6 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -53,6 +56,42 @@ public class OwnershipBrowserTests(BrowserFixture fixture)
         {
             await owner.Context.CloseAsync();
             if (colleague is not null) await colleague.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Admin_DissolvesClass_StepUpInTheDialog_WrongPasswordKeepsItOpen()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.BaseUrl) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "demo-school-hr-key");
+        var classes = await http.GetFromJsonAsync<JsonElement>("/api/v1/classes?search=" + Uri.EscapeDataString("高一(7)班"));
+        var classId = classes.GetProperty("items")[0].GetProperty("class_id").GetInt64();
+
+        var page = await fixture.SignedInPageAsync("admin@school.demo");
+        try
+        {
+            await page.GotoAsync($"/classes/{classId}");
+            await BrowserFixture.WaitForInteractiveAsync(page);
+            await page.GetByTestId("dissolve").ClickAsync();
+            await page.Locator("input[data-testid=dissolve-reason], [data-testid=dissolve-reason] input").First.FillAsync("学期结束合班");
+            var password = page.Locator("input[data-testid=dissolve-password], [data-testid=dissolve-password] input").First;
+            await password.FillAsync("not-my-password");
+            await page.GetByTestId("confirm-dissolve").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("dissolve-error")).ToContainTextAsync("50404");
+
+            await password.FillAsync("Demo#2026!");
+            await page.GetByTestId("confirm-dissolve").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("班级已解散");
+            await Assertions.Expect(page.GetByText("解散时间")).ToBeVisibleAsync();
+        }
+        catch (Exception ex)
+        {
+            await page.ScreenshotAsync(new() { Path = "/tmp/dissolve-failure.png", FullPage = true });
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nScreenshot: /tmp/dissolve-failure.png\n{fixture.Server.Output()}");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
         }
     }
 }

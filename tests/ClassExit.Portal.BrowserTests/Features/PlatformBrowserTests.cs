@@ -85,6 +85,7 @@ public class PlatformBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForInteractiveAsync(page);
             var since = DateTimeOffset.UtcNow.AddSeconds(-2).ToUnixTimeMilliseconds();
             await page.GetByTestId("run-now").ClickAsync();
+            await BrowserFixture.StepUpAsync(page);
             // The retention page follows the run until it has finished; then the job-runs page lists it first (newest first), started
             // after the click as read in the organisation's time zone (Asia/Shanghai, UTC+8: a time shown in UTC would read 8 hours early).
             await page.WaitForFunctionAsync(NewestRunIsOurs, new object[] { "runs-table", since }, new() { Timeout = 30_000 });

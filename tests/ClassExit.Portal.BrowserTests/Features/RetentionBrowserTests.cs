@@ -32,6 +32,9 @@ public class RetentionBrowserTests(BrowserFixture fixture)
             var runs = page.GetByTestId("runs-table");
             var before = await runs.Locator("tbody tr", new() { HasText = "手动" }).CountAsync();
             await page.GetByTestId("run-now").ClickAsync();
+            // The confirmation says what will happen (messages due, of how many leavers) and asks for step-up in the same dialog.
+            await Assertions.Expect(page.GetByTestId("step-up-dialog")).ToContainTextAsync("名离开者的");
+            await BrowserFixture.StepUpAsync(page);
             await Assertions.Expect(runs.Locator("tbody tr", new() { HasText = "已完成" }).Filter(new() { HasText = "手动" }))
                 .ToHaveCountAsync(before + 1, new() { Timeout = 30_000 });
 

@@ -2,6 +2,7 @@ using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
@@ -28,7 +29,7 @@ public sealed record ApiKeyResult(int? Code, CreatedApiKey? Created = null)
 /// Organisation API keys: created with a name, an HR owner and the scopes they may use, shown once, stored as a hash, revoked.
 /// Audited; only those who may manage keys (enterprise admins, HR operators) change them.
 /// </summary>
-public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorizer, TimeProvider clock)
+public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorizer, TimeProvider clock, StepUpVerifier stepUp)
 {
     public const int MaxNameLength = 100;
 
@@ -55,9 +56,10 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
     /// <summary>
     /// A new key for <paramref name="ownerMemberId"/> with <paramref name="scopes"/> (at least one of <see cref="ApiScopes.All"/>).
     /// Refused: 40302 (may not manage keys), 40002 (name missing or longer than 100 characters, no scope or an unknown one),
-    /// 40301 (the owner has no HR permission).
+    /// 40301 (the owner has no HR permission), 50404 (step-up failed: <paramref name="password"/> is the password or authenticator code,
+    /// empty inside the step-up window).
     /// </summary>
-    public async Task<ApiKeyResult> CreateAsync(string name, long ownerMemberId, IReadOnlyCollection<string> scopes, CancellationToken ct = default)
+    public async Task<ApiKeyResult> CreateAsync(string name, long ownerMemberId, IReadOnlyCollection<string> scopes, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
@@ -68,6 +70,7 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         if (!await db.Members.AnyAsync(m => m.Id == ownerMemberId, ct))
             return ApiKeyResult.Refused(await authorizer.NotFoundAsync(db, user, PortalAction.ManageApiKeys, "Member", ownerMemberId.ToString(), ct));
         if (!await db.Members.AnyAsync(m => m.Id == ownerMemberId && m.HasHrPermission, ct)) return ApiKeyResult.Refused(ErrorCatalogue.NoHrPermission);
+        if (!await stepUp.VerifyAsync(user, password, "api_key.created", db, ct)) return ApiKeyResult.Refused(ErrorCatalogue.StepUpFailed);
 
         var now = clock.GetUtcNow();
         var secret = ApiKey.NewSecret();
@@ -83,8 +86,9 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         return new ApiKeyResult(null, new CreatedApiKey(key.Id, key.Name, secret, granted));
     }
 
-    /// <summary>Revokes a key at once (a second revoke changes nothing). Refused: 40302, 40401 (no such key in the organisation).</summary>
-    public async Task<ApiKeyResult> RevokeAsync(long id, CancellationToken ct = default)
+    /// <summary>Revokes a key at once (a second revoke changes nothing). Refused: 40302, 40401 (no such key in the organisation),
+    /// 50404 (step-up failed).</summary>
+    public async Task<ApiKeyResult> RevokeAsync(long id, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
@@ -93,6 +97,7 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id, ct);
         if (key is null) return ApiKeyResult.Refused(await authorizer.NotFoundAsync(db, user, PortalAction.ManageApiKeys, "ApiKey", id.ToString(), ct));
         if (!key.IsActive) return new ApiKeyResult(null);
+        if (!await stepUp.VerifyAsync(user, password, "api_key.revoked", db, ct)) return ApiKeyResult.Refused(ErrorCatalogue.StepUpFailed);
         var now = clock.GetUtcNow();
         key.Revoke(now);
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "api_key.revoked", AuditOutcome.Succeeded, "ApiKey", key.Id.ToString(),

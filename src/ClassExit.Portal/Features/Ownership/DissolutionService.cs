@@ -18,7 +18,7 @@ namespace ClassExit.Portal.Features.Ownership;
 /// Dissolving a class: every current member leaves with the exit rules' consequences (retention by role, documents read-only,
 /// replays private), open exit requests and transfers are cancelled, and the class becomes read-only. One transaction, audited.
 /// </summary>
-public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer)
+public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, StepUpVerifier stepUp)
 {
     public async Task<DissolvePreview?> PreviewAsync(long classId, CancellationToken ct = default)
     {
@@ -47,7 +47,9 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
             await db.OwnershipTransfers.AnyAsync(t => t.ClassId == classId && t.Status == TransferStatus.Pending, ct));
     }
 
-    public async Task<OwnershipResult> DissolveAsync(long classId, string reason, CancellationToken ct = default)
+    /// <param name="password">Step-up: the password, or the authenticator code with two-factor sign-in; may be empty inside the
+    /// step-up window. Refused with 50404 otherwise.</param>
+    public async Task<OwnershipResult> DissolveAsync(long classId, string reason, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
@@ -55,6 +57,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
         if (await authorizer.DemandClassAsync(db, user, PortalAction.Dissolve, classId, null, ct) is { } refused) return OwnershipResult.Fail(refused);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
         if (reason.Trim().Length > OwnershipService.MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
+        if (!await stepUp.VerifyAsync(user, password, "class.dissolved", db, ct)) return OwnershipResult.Fail(ErrorCatalogue.StepUpFailed);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);
         if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);

@@ -7,6 +7,7 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits.Policy;
 using ClassExit.Portal.Domain.Retention;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
@@ -33,7 +34,7 @@ public sealed record UpcomingDay(DateOnly Day, int Messages);
 public sealed record ReplayRow(long Id, string Title, string CreatorName, IReadOnlyList<(long GrantId, long MemberId, string MemberName)> Grants);
 
 /// <summary>Retention as admins and auditors see it: runs, holds, timelines, upcoming purges, replay grants.</summary>
-public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBackgroundJobClient jobs, PortalAuthorizer authorizer)
+public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBackgroundJobClient jobs, PortalAuthorizer authorizer, StepUpVerifier stepUp)
 {
     public async Task<IReadOnlyList<RetentionRunRow>> RunsAsync(CancellationToken ct = default)
     {
@@ -44,12 +45,23 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
                 r.SkippedForHolds, r.Batches, r.LongestBatchMilliseconds, r.IdsDigest)).ToListAsync(ct);
     }
 
-    /// <summary>"Run now": queues a purge of this organisation on the job server; the page follows its progress. Null when refused.</summary>
-    public async Task<(int? Code, string? JobId)> RunNowAsync(CancellationToken ct = default)
+    /// <summary>What "Run now" would purge at this moment: messages due and not held, and how many leavers sent them.</summary>
+    public async Task<(int Messages, int Leavers)> DueNowAsync(CancellationToken ct = default)
+    {
+        if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return (0, 0);
+        await using var db = await tenantDb.CreateAsync(ct);
+        var due = RetentionPurgeJob.Due(db, clock.GetUtcNow());
+        return (await due.CountAsync(ct), await due.Select(m => m.SenderMemberId).Distinct().CountAsync(ct));
+    }
+
+    /// <summary>"Run now": queues a purge of this organisation on the job server; the page follows its progress. Null when refused.
+    /// Asks for step-up (<paramref name="password"/>: the password or authenticator code, empty inside the window; 50404 otherwise).</summary>
+    public async Task<(int? Code, string? JobId)> RunNowAsync(string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.RunPurge, "RetentionRun", null, ct) is { } refused) return (refused, null);
+        if (!await stepUp.VerifyAsync(user, password, "retention.run_requested", db, ct)) return (ErrorCatalogue.StepUpFailed, null);
         var jobId = jobs.Enqueue<RetentionPurgeJob>(j => j.RunForOrganisationAsync(user.OrganisationId, "manual", CancellationToken.None));
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "retention.run_requested", AuditOutcome.Succeeded, "RetentionRun", null,
             details: new { job = jobId });
@@ -93,13 +105,15 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         return null;
     }
 
-    public async Task<int?> ReleaseHoldAsync(long holdId, CancellationToken ct = default)
+    /// <summary>Releases a legal hold; asks for step-up (<paramref name="password"/>, 50404 when it fails).</summary>
+    public async Task<int?> ReleaseHoldAsync(long holdId, string password, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageLegalHolds, "LegalHold", holdId.ToString(), ct) is { } refused) return refused;
         var hold = await db.LegalHolds.SingleOrDefaultAsync(h => h.Id == holdId && h.ReleasedAt == null, ct);
         if (hold is null) return await authorizer.NotFoundAsync(db, user, PortalAction.ManageLegalHolds, "LegalHold", holdId.ToString(), ct);
+        if (!await stepUp.VerifyAsync(user, password, "legal_hold.released", db, ct)) return ErrorCatalogue.StepUpFailed;
         var now = clock.GetUtcNow();
         hold.Release(now);
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "legal_hold.released", AuditOutcome.Succeeded, "LegalHold", hold.Id.ToString(),

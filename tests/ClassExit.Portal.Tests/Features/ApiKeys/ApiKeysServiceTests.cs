@@ -1,4 +1,5 @@
 using System.Net;
+using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Features.ApiKeys;
@@ -17,7 +18,7 @@ public class ApiKeysServiceTests(PortalFactory factory)
         var (keys, scope) = await factory.ServiceAsAsync<ApiKeysService>("hr@school.demo");
         using var _ = scope;
         var owner = (await keys.OwnerOptionsAsync()).First();
-        var result = await keys.CreateAsync("只读报表", owner.MemberId, [ApiScopes.Read, ApiScopes.Devices, ApiScopes.Read]);
+        var result = await keys.CreateAsync("只读报表", owner.MemberId, [ApiScopes.Read, ApiScopes.Devices, ApiScopes.Read], DemoSeeder.Password);
         Assert.Null(result.Code);
         var created = result.Created!;
         Assert.Equal([ApiScopes.Read, ApiScopes.Devices], created.Scopes);
@@ -51,7 +52,7 @@ public class ApiKeysServiceTests(PortalFactory factory)
         using var _ = scope;
         var owner = (await keys.OwnerOptionsAsync()).First();
         var before = (await keys.ListAsync()).Count;
-        Assert.Equal(code, (await keys.CreateAsync(name, owner.MemberId, scopes)).Code);
+        Assert.Equal(code, (await keys.CreateAsync(name, owner.MemberId, scopes, DemoSeeder.Password)).Code);
         Assert.Equal(before, (await keys.ListAsync()).Count);
     }
 
@@ -63,7 +64,7 @@ public class ApiKeysServiceTests(PortalFactory factory)
         var school = await factory.OrganisationIdAsync(ClassExit.Portal.Data.Seed.DemoSeeder.SchoolName);
         await using var db = factory.SystemDb();
         var notHr = await db.Members.Where(m => m.OrganisationId == school && !m.HasHrPermission).Select(m => m.Id).FirstAsync();
-        Assert.Equal(40301, (await keys.CreateAsync("无 HR 权限", notHr, ApiScopes.All)).Code);
+        Assert.Equal(40301, (await keys.CreateAsync("无 HR 权限", notHr, ApiScopes.All, DemoSeeder.Password)).Code);
     }
 
     [Theory]
@@ -76,13 +77,13 @@ public class ApiKeysServiceTests(PortalFactory factory)
         using var _1 = s1;
         using var _2 = s2;
         var owner = (await hrKeys.OwnerOptionsAsync()).First();
-        var existing = (await hrKeys.CreateAsync("保留的密钥", owner.MemberId, ApiScopes.All)).Created!;
+        var existing = (await hrKeys.CreateAsync("保留的密钥", owner.MemberId, ApiScopes.All, DemoSeeder.Password)).Created!;
         await using var before = factory.SystemDb();
         var user = await before.Users.SingleAsync(u => u.Email == email);
         var keysBefore = await before.ApiKeys.CountAsync();
 
-        Assert.Equal(40302, (await keys.CreateAsync("无权创建", owner.MemberId, ApiScopes.All)).Code);
-        Assert.Equal(40302, (await keys.RevokeAsync(existing.Id)).Code);
+        Assert.Equal(40302, (await keys.CreateAsync("无权创建", owner.MemberId, ApiScopes.All, DemoSeeder.Password)).Code);
+        Assert.Equal(40302, (await keys.RevokeAsync(existing.Id, DemoSeeder.Password)).Code);
 
         await using var db = factory.SystemDb();
         Assert.Equal(keysBefore, await db.ApiKeys.CountAsync());
@@ -99,11 +100,11 @@ public class ApiKeysServiceTests(PortalFactory factory)
     {
         var (keys, scope) = await factory.ServiceAsAsync<ApiKeysService>("hr@school.demo");
         using var _ = scope;
-        Assert.Equal(40401, (await keys.RevokeAsync(987_654_321)).Code);
+        Assert.Equal(40401, (await keys.RevokeAsync(987_654_321, DemoSeeder.Password)).Code);
         var owner = (await keys.OwnerOptionsAsync()).First();
-        var created = (await keys.CreateAsync("吊销两次", owner.MemberId, [ApiScopes.Read])).Created!;
-        Assert.True((await keys.RevokeAsync(created.Id)).Succeeded);
-        Assert.True((await keys.RevokeAsync(created.Id)).Succeeded);
+        var created = (await keys.CreateAsync("吊销两次", owner.MemberId, [ApiScopes.Read], DemoSeeder.Password)).Created!;
+        Assert.True((await keys.RevokeAsync(created.Id, DemoSeeder.Password)).Succeeded);
+        Assert.True((await keys.RevokeAsync(created.Id, DemoSeeder.Password)).Succeeded);
         await using var db = factory.SystemDb();
         Assert.Equal(1, await db.AuditEntries.CountAsync(a => a.Action == "api_key.revoked" && a.TargetId == created.Id.ToString()));
     }

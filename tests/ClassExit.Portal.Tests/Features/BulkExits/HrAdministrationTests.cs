@@ -18,7 +18,7 @@ public class HrAdministrationTests(PortalFactory factory)
         var (keys, scope) = await factory.ServiceAsAsync<ApiKeysService>("hr@school.demo");
         using var _ = scope;
         var owner = (await keys.OwnerOptionsAsync()).First();
-        var created = (await keys.CreateAsync("人事系统同步", owner.MemberId, ApiScopes.All)).Created!;
+        var created = (await keys.CreateAsync("人事系统同步", owner.MemberId, ApiScopes.All, DemoSeeder.Password)).Created!;
 
         var api = factory.WithKey(created.Secret);
         var me = await (await api.GetAsync("/api/v1/me")).JsonAsync();
@@ -33,7 +33,7 @@ public class HrAdministrationTests(PortalFactory factory)
             Assert.NotNull(stored.LastUsedAt);
         }
 
-        Assert.True((await keys.RevokeAsync(created.Id)).Succeeded);
+        Assert.True((await keys.RevokeAsync(created.Id, DemoSeeder.Password)).Succeeded);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/me")).StatusCode);
         await using var check = factory.SystemDb();
         Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "api_key.revoked" && a.TargetId == created.Id.ToString()));

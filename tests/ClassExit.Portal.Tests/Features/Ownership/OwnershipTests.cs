@@ -169,9 +169,9 @@ public class OwnershipTests(PortalFactory factory)
         using var _1 = s1;
         var preview = await dissolution.PreviewAsync(classId);
         Assert.Equal(members.Count, preview!.MembersLeaving);
-        Assert.Equal(ErrorCatalogue.RejectReasonRequired, (await dissolution.DissolveAsync(classId, " ")).Code);
-        Assert.True((await dissolution.DissolveAsync(classId, "学期结束合班")).Succeeded);
-        Assert.Equal(ErrorCatalogue.ClassDissolved, (await dissolution.DissolveAsync(classId, "again")).Code);
+        Assert.Equal(ErrorCatalogue.RejectReasonRequired, (await dissolution.DissolveAsync(classId, " ", DemoSeeder.Password)).Code);
+        Assert.True((await dissolution.DissolveAsync(classId, "学期结束合班", DemoSeeder.Password)).Succeeded);
+        Assert.Equal(ErrorCatalogue.ClassDissolved, (await dissolution.DissolveAsync(classId, "again", DemoSeeder.Password)).Code);
 
         await using var db = factory.SystemDb();
         Assert.Equal(ClassStatus.Dissolved, (await db.Classes.SingleAsync(c => c.Id == classId)).Status);
