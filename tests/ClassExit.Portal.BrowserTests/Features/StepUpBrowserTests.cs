@@ -37,6 +37,16 @@ public class StepUpBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForInteractiveAsync(page);
             await Input(page, "users-search").FillAsync(targetEmail);
             await Assertions.Expect(page.GetByTestId("users-grid").Locator("tbody tr")).ToHaveCountAsync(1);
+            // The users page's own dialog (change role) asks for the code too, not for the password the verifier would refuse.
+            await page.GetByTestId($"user-actions-{targetEmail}").Locator("button").First.ClickAsync();
+            await page.Locator(".mud-popover-open .mud-menu-item, .mud-popover-open .mud-list-item").Filter(new() { HasTextString = "更改角色" }).First.ClickAsync();
+            var userDialog = page.GetByTestId("user-dialog");
+            await Assertions.Expect(userDialog).ToContainTextAsync("身份验证器中的验证码");
+            await Assertions.Expect(userDialog.Locator("input[data-testid=step-up-password], [data-testid=step-up-password] input").First)
+                .ToHaveAttributeAsync("autocomplete", "one-time-code");
+            await page.GetByRole(AriaRole.Button, new() { Name = "取消" }).ClickAsync();
+            await Assertions.Expect(userDialog).ToHaveCountAsync(0);
+
             await page.GetByTestId($"user-actions-{targetEmail}").Locator("button").First.ClickAsync();
             await page.Locator(".mud-popover-open .mud-menu-item, .mud-popover-open .mud-list-item").Filter(new() { HasTextString = "停用" }).First.ClickAsync();
             var dialog = page.GetByTestId("step-up-dialog");
