@@ -27,11 +27,28 @@ public static class ServicesOnDatabase
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddPortalIdentity();
         services.AddPortalFeatures();
-        services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(NewStorage()));
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False"));
         services.AddSingleton(clock);
         services.AddScoped(_ => user);
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// Hangfire's log provider is static and holds the ILoggerFactory of the last portal host that started; once that host is disposed
+    /// (a class fixture's factory), creating storage throws ObjectDisposedException: fall back to Hangfire's default provider then.
+    /// </summary>
+    private static InMemoryStorage NewStorage()
+    {
+        try
+        {
+            return new InMemoryStorage();
+        }
+        catch (ObjectDisposedException)
+        {
+            Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+            return new InMemoryStorage();
+        }
     }
 
     /// <summary>The principal the sign-in would give the account <paramref name="email"/> (its roles, organisation and member).</summary>
