@@ -119,7 +119,7 @@ public static class ErrorCatalogue
         new(RejectReasonRequired, 400, "拒绝时必须填写原因。", "A reason is required to reject.",
             "填写拒绝原因后重试。", "Enter a reason for the rejection and retry."),
         new(StepUpFailed, 403, "身份再次验证失败。", "Re-verification of your identity failed.",
-            "重新输入您的登录密码。", "Enter your sign-in password again."),
+            "重新输入您的登录密码；已开启双重验证时，输入身份验证器应用中的验证码。", "Enter your sign-in password again, or the code from your authenticator app if two-factor sign-in is on."),
         new(InternalError, 500, "服务器内部错误，操作未执行。", "An internal error occurred; nothing was changed.",
             "稍后重试；如持续发生，请将 trace_id 提供给管理员。", "Retry later; if it persists, give the trace_id to an administrator."),
         new(TransferTargetNotEligible, 409, "新创建者必须是本班的在班教师或班级管理员。", "The new owner must be an active teacher or class admin of the class.",
