@@ -332,28 +332,7 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
         await db.SaveChangesAsync(ct);
         AddDevices(org, member);
 
-        var user = new PortalUser
-        {
-            UserName = email,
-            NormalizedUserName = normalizer.NormalizeName(email),
-            Email = email,
-            NormalizedEmail = normalizer.NormalizeEmail(email),
-            EmailConfirmed = true,
-            LockoutEnabled = true,
-            SecurityStamp = Guid.NewGuid().ToString("N"),
-            OrganisationId = org.Id,
-            MemberId = member.Id,
-            DisplayName = name,
-        };
-        user.PasswordHash = hasher.HashPassword(user, Password);
-        db.Users.Add(user);
-        foreach (var role in roles)
-        {
-            var roleId = await db.Roles.Where(r => r.Name == role).Select(r => r.Id).SingleOrDefaultAsync(ct)
-                ?? throw new InvalidOperationException($"Role {role} must exist before seeding.");
-            db.UserRoles.Add(new IdentityUserRole<string> { UserId = user.Id, RoleId = roleId });
-        }
-        await db.SaveChangesAsync(ct);
+        await AddAccountAsync(email, name, org.Id, member.Id, roles, ct);
         return member;
     }
 
@@ -361,7 +340,11 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
     /// A platform account: no organisation, no member, only the platform role. It decides quota increases across organisations and
     /// sees no organisation's classes, members or audit log.
     /// </summary>
-    private async Task AddPlatformOperatorAsync(string email, string name, CancellationToken ct)
+    private Task AddPlatformOperatorAsync(string email, string name, CancellationToken ct) =>
+        AddAccountAsync(email, name, organisationId: null, memberId: null, [PortalRoles.PlatformOperator], ct);
+
+    /// <summary>A portal sign-in with the demo password and its roles (the roles exist before seeding).</summary>
+    private async Task AddAccountAsync(string email, string name, long? organisationId, long? memberId, string[] roles, CancellationToken ct)
     {
         var user = new PortalUser
         {
@@ -372,15 +355,18 @@ public sealed class DemoSeeder(PortalDbContext db, IPasswordHasher<PortalUser> h
             EmailConfirmed = true,
             LockoutEnabled = true,
             SecurityStamp = Guid.NewGuid().ToString("N"),
-            OrganisationId = null,
-            MemberId = null,
+            OrganisationId = organisationId,
+            MemberId = memberId,
             DisplayName = name,
         };
         user.PasswordHash = hasher.HashPassword(user, Password);
         db.Users.Add(user);
-        var roleId = await db.Roles.Where(r => r.Name == PortalRoles.PlatformOperator).Select(r => r.Id).SingleOrDefaultAsync(ct)
-            ?? throw new InvalidOperationException($"Role {PortalRoles.PlatformOperator} must exist before seeding.");
-        db.UserRoles.Add(new IdentityUserRole<string> { UserId = user.Id, RoleId = roleId });
+        foreach (var role in roles)
+        {
+            var roleId = await db.Roles.Where(r => r.Name == role).Select(r => r.Id).SingleOrDefaultAsync(ct)
+                ?? throw new InvalidOperationException($"Role {role} must exist before seeding.");
+            db.UserRoles.Add(new IdentityUserRole<string> { UserId = user.Id, RoleId = roleId });
+        }
         await db.SaveChangesAsync(ct);
     }
 
