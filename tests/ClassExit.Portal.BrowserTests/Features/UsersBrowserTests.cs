@@ -15,8 +15,13 @@ public class UsersBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForInteractiveAsync(page);
             await Assertions.Expect(page.GetByTestId("users-grid")).ToContainTextAsync("admin@school.demo");
             await page.GetByTestId("create-user").ClickAsync();
-            await page.Locator("input[data-testid=user-member], [data-testid=user-member] input").First.FillAsync("S0");
-            await page.Locator(".mud-popover-open .mud-list-item").First.ClickAsync();
+            // Typed key by key, as a person would (the autocomplete searches on input; a single fill was missed on a busy machine).
+            var memberInput = page.Locator("input[data-testid=user-member], [data-testid=user-member] input").First;
+            await memberInput.ClickAsync();
+            await memberInput.PressSequentiallyAsync("S0", new() { Delay = 50 });
+            var option = page.Locator(".mud-popover-open .mud-list-item").First;
+            await Assertions.Expect(option).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await option.ClickAsync();
             await page.Locator("input[data-testid=user-email], [data-testid=user-email] input").First.FillAsync(email);
             var oneTime = await page.Locator("input[data-testid=user-one-time-password], [data-testid=user-one-time-password] input").First.InputValueAsync();
             Assert.True(oneTime.Length >= 16, oneTime);
