@@ -24,6 +24,8 @@ public static class ErrorCatalogue
     public const int NotFound = 40401;
     public const int IdempotencyConflict = 40901;
     public const int QuotaExhausted = 42901;
+    public const int RateLimited = 42902;
+    public const int TooManyConcurrentBatches = 42903;
     public const int UnfinishedApproval = 50031;
     public const int DeviceClockSkew = 50089;
     public const int ClientTooOld = 50177;
@@ -37,6 +39,7 @@ public static class ErrorCatalogue
     public const int FreezeWindow = 50202;
     public const int KeyClassResignationIncomplete = 50203;
     public const int DeviceNotBound = 50204;
+    public const int DeviceNotRegistered = 50205;
     public const int NotActiveMember = 50301;
     public const int ClassDissolved = 50302;
     public const int RequestAlreadyDecided = 50401;
@@ -82,6 +85,10 @@ public static class ErrorCatalogue
             "为新的请求使用新的 Idempotency-Key。", "Use a new Idempotency-Key for a new request."),
         new(QuotaExhausted, 429, "本组织今日的批量调用配额已用完。", "The organisation's daily call quota is used up.",
             "等待配额在组织当地时间零点重置，或在门户申请提高配额。", "Wait for the reset at local midnight, or request a higher quota in the portal."),
+        new(RateLimited, 429, "调用过于频繁：已超过该 API 密钥或本组织的调用速率限制。", "Too many calls: the rate limit of this API key or of the organisation is reached.",
+            "等待 Retry-After 所示的秒数后重试，并降低调用频率。", "Wait the number of seconds given in Retry-After, then retry at a lower rate."),
+        new(TooManyConcurrentBatches, 429, "本组织同时进行的批量调用过多。", "Too many bulk-exit batches of the organisation are running at once.",
+            "等待正在进行的批量调用完成（Retry-After 秒）后重试；请依次提交批量调用。", "Wait for a running batch to finish (Retry-After seconds), then retry; send batches one after another."),
         new(UnfinishedApproval, 409, "该班级存在未完成的审批流程。", "The class has an unfinished approval process for this member.",
             "请管理员终止或完成现有审批后重试。", "Ask an admin to end or decide the open approval, then retry."),
         new(DeviceClockSkew, 422, "设备时间不同步，证书失效。", "Device time out of sync; the certificate is invalid.",
@@ -108,6 +115,8 @@ public static class ErrorCatalogue
             "完成离职手续后再退出，或联系安全管理员。", "Complete the resignation first, or contact the security officer."),
         new(DeviceNotBound, 422, "该设备未绑定到此成员。", "The device is not bound to the member.",
             "请在已绑定的设备上操作，或请管理员绑定此设备。", "Use a bound device, or ask an admin to bind this one."),
+        new(DeviceNotRegistered, 422, "该设备未登记在此成员名下。", "The device is not registered to the member.",
+            "请在该成员自己登录过的设备上操作；X-Device-Id 必须是 GET /api/v1/members/{id}/devices 列出的设备。", "Use a device the member has signed in on; X-Device-Id must be one listed by GET /api/v1/members/{id}/devices."),
         new(NotActiveMember, 409, "该成员不是此班级的在班成员。", "Not an active member of the class.",
             "刷新成员列表；该成员可能已退出。", "Refresh the member list; the member may have left already."),
         new(ClassDissolved, 409, "该班级已解散，只读。", "The class is dissolved and read-only.",

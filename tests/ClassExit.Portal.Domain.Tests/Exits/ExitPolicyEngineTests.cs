@@ -154,9 +154,25 @@ public class ExitPolicyEngineTests
         var policy = new ExitPolicy { DeviceBindingRequired = true };
         Assert.Equal([ErrorCatalogue.DeviceNotBound], Codes(ExitPolicyEngine.Evaluate(Student(policy) with { Client = Client(bound: false) })));
         Assert.Empty(Codes(ExitPolicyEngine.Evaluate(Student(policy) with { Client = Client(bound: true) })));
-        var foreign = new ClientContext("3.1.10", Now, new DeviceSnapshot("D9", Known: true, BelongsToMember: false, Bound: true));
-        Assert.Equal([ErrorCatalogue.DeviceNotBound], Codes(ExitPolicyEngine.Evaluate(Student(policy) with { Client = foreign })));
     }
+
+    // 50205 whatever the binding policy: a device of another member, or one the organisation has never seen. Binding (50204) is
+    // then not reported as well: binding a device the member does not have would not help.
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void Evaluate_DeviceNotRegisteredToMember_RefusedWith50205(bool knownInOrganisation, bool bindingRequired)
+    {
+        var policy = new ExitPolicy { DeviceBindingRequired = bindingRequired };
+        var device = new ClientContext("3.1.10", Now, new DeviceSnapshot("D9", Known: knownInOrganisation, BelongsToMember: false, Bound: knownInOrganisation));
+        Assert.Equal([ErrorCatalogue.DeviceNotRegistered], Codes(ExitPolicyEngine.Evaluate(Student(policy) with { Client = device })));
+    }
+
+    [Fact]
+    public void Evaluate_NoClient_NoDeviceRules() =>
+        Assert.Empty(Codes(ExitPolicyEngine.Evaluate(Student(new ExitPolicy { DeviceBindingRequired = true }) with { Client = null })));
 
     [Fact]
     public void Evaluate_DeviceBindingOff_UnboundDeviceAllowed() =>

@@ -14,6 +14,7 @@ public static class ExitPolicyEngine
     [
         new ClientVersionRule(),
         new ClockSkewRule(),
+        new RegisteredDeviceRule(),
         new DeviceBindingRule(),
         new UnfinishedApprovalRule(),
         new ActiveMemberRule(),

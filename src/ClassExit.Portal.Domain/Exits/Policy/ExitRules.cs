@@ -71,14 +71,29 @@ public sealed class ClockSkewRule : ExitRule
     }
 }
 
-/// <summary>50204: with device binding on, exits come only from the member's own bound devices.</summary>
+/// <summary>
+/// 50205: a client exit names a device (<c>X-Device-Id</c>) that the server has registered to the leaving member in this
+/// organisation, whatever the device-binding policy. It proves that the key holder named one of the member's known devices, not that
+/// the request came from it (README, ADR 0009).
+/// </summary>
+public sealed class RegisteredDeviceRule : ExitRule
+{
+    public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i) =>
+        i.Client is null || i.Client.Device is { Known: true, BelongsToMember: true } ? Pass : Block(ErrorCatalogue.DeviceNotRegistered);
+}
+
+/// <summary>
+/// 50204: with device binding on, exits come only from the member's own bound devices. A device the member never registered is
+/// <see cref="RegisteredDeviceRule"/>'s (50205): binding cannot help there.
+/// </summary>
 public sealed class DeviceBindingRule : ExitRule
 {
     public override IEnumerable<BlockingReason> Evaluate(ExitEvaluationInput i)
     {
         if (i.Client is null || !i.Policy.DeviceBindingRequired) return Pass;
         var d = i.Client.Device;
-        return d is { Known: true, BelongsToMember: true, Bound: true } ? Pass : Block(ErrorCatalogue.DeviceNotBound);
+        if (d is not { Known: true, BelongsToMember: true }) return Pass;
+        return d.Bound ? Pass : Block(ErrorCatalogue.DeviceNotBound);
     }
 }
 

@@ -87,7 +87,7 @@ public class ApiScopeTests(PortalFactory factory)
 
         var calls = new (HttpRequestMessage Request, string Scope, string Endpoint)[]
         {
-            (ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }), ApiScopes.ClientExits, "PostClientExit"),
+            (ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }), ApiScopes.ClientExits, "PostClientExit"),
             (new HttpRequestMessage(HttpMethod.Post, "/api/v1/exits/batch")
             {
                 Content = JsonContent.Create(new { operator_id = owner, class_ids = new[] { classId }, member_ids = new[] { student }, reason_code = "200001" }),
@@ -154,6 +154,17 @@ public class ApiScopeTests(PortalFactory factory)
         Assert.Equal((40302, "read"), (problem.GetProperty("code").GetInt32(), problem.GetProperty("required_scope").GetString()));
         Assert.Contains("权限范围", problem.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/api/v1/quota")).StatusCode);
+    }
+
+    // Listing a member's device ids (what X-Device-Id must name, 50205) takes the devices scope, not read.
+    [Fact]
+    public async Task ReadOnlyKey_CannotListAMembersDevices_40302()
+    {
+        var (_, secret, owner) = await SchoolKeyAsync(ApiScopes.Read);
+        var refused = await factory.WithKey(secret).GetAsync($"/api/v1/members/{owner}/devices");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var problem = await refused.JsonAsync();
+        Assert.Equal((40302, ApiScopes.Devices), (problem.GetProperty("code").GetInt32(), problem.GetProperty("required_scope").GetString()));
     }
 
     /// <summary>api.md's examples use the demo keys for every endpoint.</summary>

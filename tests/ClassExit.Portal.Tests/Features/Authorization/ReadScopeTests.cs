@@ -328,7 +328,7 @@ public class ReadScopeTests(PortalFactory factory)
                 .. streams.Select(id => (object)new { duty_id = id, to_member_id = successor, kind = "live_stream" })];
         }
         var response = await factory.WithKey(DemoSeeder.SchoolApiKey)
-            .SendAsync(ExitApiTests.Exit(classId, new { member_id = leaver, channel = "pc", verification = "sms", handover }));
+            .SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = leaver, channel = "pc", verification = "sms", handover }));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await response.JsonAsync()).GetProperty("exit_request_id").GetInt64();
     }

@@ -36,7 +36,7 @@ public class DeviceSyncTests(PortalFactory factory)
             db.Devices.Add(new Device(devices[2], org, memberId, Platform.Ios, NetworkClass.International, "3.2.1", "00:00:00:00:00:03", true));
             await db.SaveChangesAsync();
         }
-        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(classId, new { member_id = memberId, channel = "pc", verification = "sms" }, deviceId: devices[0]));
+        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = memberId, channel = "pc", verification = "sms" }, deviceId: devices[0]));
         Assert.Equal(HttpStatusCode.OK, exit.StatusCode);
         await using var check = factory.SystemDb();
         var change = await check.MembershipChanges.SingleAsync(c => c.MemberId == memberId);
@@ -152,7 +152,7 @@ public class DeviceSyncTests(PortalFactory factory)
     {
         var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "合规培训 1班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
-        var pending = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "pc", verification = "sms" }));
+        var pending = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
 
         var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>("admin@finance.demo");

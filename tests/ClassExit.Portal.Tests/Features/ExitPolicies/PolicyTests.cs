@@ -26,10 +26,10 @@ public class PolicyTests(PortalFactory factory)
             var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "客户服务礼仪 1班");
             var students = members.Where(m => m.Role == ClassRole.Student).Select(m => m.MemberId).ToList();
             var api = factory.WithKey(DemoSeeder.FinanceApiKey);
-            Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[0], channel = "pc", verification = "sms" }))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = students[0], channel = "pc", verification = "sms" }))).StatusCode);
 
             Assert.True((await policies.SaveAsync(original with { ExitRequiresApproval = true }, DemoSeeder.Password)).Succeeded);
-            Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[1], channel = "pc", verification = "sms" }))).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = students[1], channel = "pc", verification = "sms" }))).StatusCode);
 
             await using var db = factory.SystemDb();
             var change = await db.AuditEntries.Where(a => a.Action == "policy.changed").OrderByDescending(a => a.Id).FirstAsync();
@@ -50,7 +50,7 @@ public class PolicyTests(PortalFactory factory)
         var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "客户服务礼仪 2班");
         var row = (await policies.ClassesAsync("客户服务礼仪 2班", new ClassExit.Portal.Infrastructure.PageRequest())).Items.Single();
         Assert.Null(await policies.SaveClassAsync(classId, true, row.Classification, row.TermEndsOn, DemoSeeder.Password));
-        var response = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(ExitApiTests.Exit(classId,
+        var response = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(ExitApiTests.Exit(factory, classId,
             new { member_id = members.First(m => m.Role == ClassRole.Student).MemberId, channel = "pc", verification = "sms" }));
         Assert.Equal(50201, (await response.JsonAsync()).GetProperty("code").GetInt32());
         await using var db = factory.SystemDb();
@@ -81,7 +81,7 @@ public class PolicyTests(PortalFactory factory)
         var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(3)班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
-        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }))).StatusCode);
         DateTimeOffset leftAt;
         int messages;
         await using (var db = factory.SystemDb())
@@ -139,7 +139,7 @@ public class PolicyTests(PortalFactory factory)
                 Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "class_policy.changed" && a.ClassId == id && a.Details!.Contains("\"bulk\":3")));
 
             var student = await db.Memberships.Where(m => m.ClassId == ids[0] && m.Role == ClassRole.Student && m.State == MembershipState.Active).Select(m => m.MemberId).FirstAsync();
-            var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(ids[0], new { member_id = student, channel = "mobile", verification = "biometric" }));
+            var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(factory, ids[0], new { member_id = student, channel = "mobile", verification = "biometric" }));
             Assert.Equal(50202, (await response.JsonAsync()).GetProperty("code").GetInt32());
         }
         finally
@@ -164,7 +164,7 @@ public class PolicyTests(PortalFactory factory)
         Assert.Equal(0, item.CompletedBy);
 
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
-        var refused = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }));
+        var refused = await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }));
         Assert.Equal(50105, (await refused.JsonAsync()).GetProperty("code").GetInt32());
 
         Assert.Null(await checklists.SetCompletedAsync(classId, item.ItemId, students[0], true));
@@ -172,11 +172,11 @@ public class PolicyTests(PortalFactory factory)
         var page = await checklists.MembersAsync(classId, null, new ClassExit.Portal.Infrastructure.PageRequest(1, 200));
         Assert.Contains(item.ItemId, page.Items.Single(m => m.MemberId == students[0]).Completed);
         Assert.Equal(1, (await checklists.GetAsync(classId))!.Items.Single().CompletedBy);
-        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = students[0], channel = "mobile", verification = "biometric" }))).StatusCode);
 
         Assert.Null(await checklists.RemoveItemAsync(classId, item.ItemId, DemoSeeder.Password));
         Assert.Empty((await checklists.GetAsync(classId))!.Items);
-        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = students[1], channel = "mobile", verification = "biometric" }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = students[1], channel = "mobile", verification = "biometric" }))).StatusCode);
         await using var db = factory.SystemDb();
         Assert.False(await db.HandoverCompletions.AnyAsync(h => h.ChecklistItemId == item.ItemId));
         Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.ClassId == classId && (a.Action == "checklist.item_added" || a.Action == "checklist.item_removed")));
@@ -199,13 +199,13 @@ public class PolicyTests(PortalFactory factory)
             Assert.True((await policies.SaveAsync(original with { DeviceBindingRequired = true }, DemoSeeder.Password)).Succeeded);
             Assert.Null(await bindings.SetBoundAsync(device.DeviceId, false, DemoSeeder.Password));
             var api = factory.WithKey(DemoSeeder.SchoolApiKey);
-            var refused = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
+            var refused = await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
             Assert.Equal(50204, (await refused.JsonAsync()).GetProperty("code").GetInt32());
 
             Assert.Equal(ErrorCatalogue.StepUpFailed, await bindings.SetBoundAsync(device.DeviceId, true, "wrong"));
             Assert.Null(await bindings.SetBoundAsync(device.DeviceId, true, DemoSeeder.Password));
             Assert.True((await bindings.DevicesAsync(student)).Single(d => d.DeviceId == device.DeviceId).IsBound);
-            var ok = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
+            var ok = await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }, deviceId: device.DeviceId));
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
 
             await using var db = factory.SystemDb();

@@ -32,11 +32,11 @@ public class ApprovalTests(PortalFactory factory)
         Assert.NotEmpty(duties);
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
 
-        var without = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = teacher, channel = "pc", verification = "sms" }));
+        var without = await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = teacher, channel = "pc", verification = "sms" }));
         Assert.Equal(50104, (await without.JsonAsync()).GetProperty("code").GetInt32());
 
         var handover = duties.Select(d => new { duty_id = d.Item2, to_member_id = successor, kind = d.Item1 == DutyKind.Assignment ? "assignment" : "live_stream" }).ToArray();
-        var with = await api.SendAsync(ExitApiTests.Exit(classId, new { member_id = teacher, channel = "pc", verification = "sms", handover }));
+        var with = await api.SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = teacher, channel = "pc", verification = "sms", handover }));
         Assert.Equal(HttpStatusCode.Accepted, with.StatusCode);
         return ((await with.JsonAsync()).GetProperty("exit_request_id").GetInt64(), classId, teacher, successor, duties);
     }

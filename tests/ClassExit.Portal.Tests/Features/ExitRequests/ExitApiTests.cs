@@ -22,13 +22,26 @@ public class ExitApiTests(PortalFactory factory)
         return (c.Id, c.OwnerMemberId, members.Select(m => (m.MemberId, m.Role)).ToList());
     }
 
-    internal static HttpRequestMessage Exit(long classId, object body, string version = "3.1.10", string deviceId = "test-device", DateTimeOffset? time = null)
+    /// <summary>
+    /// A client exit; without <paramref name="deviceId"/> it comes from the leaving member's first registered device (the body's
+    /// <c>member_id</c>), as a real client's would: a device the member never registered is refused with 50205.
+    /// </summary>
+    internal static HttpRequestMessage Exit(PortalFactory factory, long classId, object body, string version = "3.1.10", string? deviceId = null,
+        DateTimeOffset? time = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/classes/{classId}/exits") { Content = JsonContent.Create(body) };
         request.Headers.Add("X-Client-Version", version);
-        request.Headers.Add("X-Device-Id", deviceId);
+        request.Headers.Add("X-Device-Id", deviceId ?? DeviceOf(factory, body) ?? "test-device");
         request.Headers.Add("X-Device-Time", (time ?? DateTimeOffset.UtcNow).ToString("yyyy-MM-ddTHH:mm:sszzz"));
         return request;
+    }
+
+    /// <summary>The first registered device of the body's <c>member_id</c>, or null (no member, or none registered).</summary>
+    internal static string? DeviceOf(PortalFactory factory, object body)
+    {
+        if (body.GetType().GetProperty("member_id")?.GetValue(body) is not long memberId) return null;
+        using var db = factory.SystemDb();
+        return db.Devices.Where(d => d.MemberId == memberId).OrderBy(d => d.Id).Select(d => d.Id).FirstOrDefault();
     }
 
     [Fact]
@@ -51,7 +64,7 @@ public class ExitApiTests(PortalFactory factory)
         }
 
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
-        var response = await api.SendAsync(Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
+        var response = await api.SendAsync(Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.JsonAsync();
         Assert.Equal("completed", body.GetProperty("status").GetString());
@@ -84,7 +97,7 @@ public class ExitApiTests(PortalFactory factory)
         var (classId, _, members) = await ClassAsync(factory, "高二(2)班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
         var response = await factory.WithKey(DemoSeeder.SchoolApiKey, "en")
-            .SendAsync(Exit(classId, new { member_id = student, channel = "pc", verification = "sms" }, version: "3.1.9"));
+            .SendAsync(Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }, version: "3.1.9"));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var problem = await response.JsonAsync();
         Assert.Equal(50177, problem.GetProperty("code").GetInt32());
@@ -102,7 +115,7 @@ public class ExitApiTests(PortalFactory factory)
         var (classId, _, members) = await ClassAsync(factory, "高二(2)班");
         var student = members.Where(m => m.Role == ClassRole.Student).Skip(1).First().MemberId;
         var response = await factory.WithKey(DemoSeeder.SchoolApiKey, "en")
-            .SendAsync(Exit(classId, new { member_id = student, channel = "pc", verification = "sms" }, version: "3.0.1", time: DateTimeOffset.UtcNow.AddHours(2)));
+            .SendAsync(Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }, version: "3.0.1", time: DateTimeOffset.UtcNow.AddHours(2)));
         var problem = await response.JsonAsync();
         var codes = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("code").GetInt32()).ToList();
         Assert.Equal([50177, 50089], codes);
@@ -116,7 +129,7 @@ public class ExitApiTests(PortalFactory factory)
         var (_, _, others) = await ExitApiTests.ClassAsync(factory, "英语角");
         var (_, _, inClass) = await ExitApiTests.ClassAsync(factory, "高二(3)班");
         var outsider = others.Select(m => m.MemberId).First(id => inClass.All(m => m.MemberId != id));
-        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(classId, new { member_id = outsider, channel = "pc", verification = "sms" }));
+        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(factory, classId, new { member_id = outsider, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(50301, (await response.JsonAsync()).GetProperty("code").GetInt32());
     }
@@ -125,7 +138,7 @@ public class ExitApiTests(PortalFactory factory)
     public async Task Owner_Refused50101()
     {
         var (classId, ownerId, _) = await ClassAsync(factory, "高二(3)班");
-        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(classId, new { member_id = ownerId, channel = "pc", verification = "sms" }));
+        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(factory, classId, new { member_id = ownerId, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(50101, (await response.JsonAsync()).GetProperty("code").GetInt32());
     }
@@ -135,7 +148,7 @@ public class ExitApiTests(PortalFactory factory)
     {
         var (classId, _, members) = await ClassAsync(factory, "高二(3)班");
         var admin = members.First(m => m.Role == ClassRole.ClassAdmin).MemberId;
-        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(classId, new { member_id = admin, channel = "pc", verification = "sms" }));
+        var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(Exit(factory, classId, new { member_id = admin, channel = "pc", verification = "sms" }));
         Assert.Equal(50102, (await response.JsonAsync()).GetProperty("code").GetInt32());
     }
 
@@ -144,11 +157,11 @@ public class ExitApiTests(PortalFactory factory)
     {
         var api = factory.WithKey(DemoSeeder.SchoolApiKey);
         var locked = await ClassAsync(factory, "校务委员会（禁止退出）");
-        var r1 = await api.SendAsync(Exit(locked.ClassId, new { member_id = locked.Members.First(m => m.Role == ClassRole.Student).MemberId, channel = "pc", verification = "sms" }));
+        var r1 = await api.SendAsync(Exit(factory, locked.ClassId, new { member_id = locked.Members.First(m => m.Role == ClassRole.Student).MemberId, channel = "pc", verification = "sms" }));
         Assert.Equal(50201, (await r1.JsonAsync()).GetProperty("code").GetInt32());
 
         var frozen = await ClassAsync(factory, "高三(13)班 期末冲刺");
-        var r2 = await (await api.SendAsync(Exit(frozen.ClassId, new { member_id = frozen.Members.First(m => m.Role == ClassRole.Student).MemberId, channel = "pc", verification = "sms" }))).JsonAsync();
+        var r2 = await (await api.SendAsync(Exit(factory, frozen.ClassId, new { member_id = frozen.Members.First(m => m.Role == ClassRole.Student).MemberId, channel = "pc", verification = "sms" }))).JsonAsync();
         Assert.Equal(50202, r2.GetProperty("code").GetInt32());
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", r2.GetProperty("exit_possible_from").GetString());
 
@@ -157,7 +170,7 @@ public class ExitApiTests(PortalFactory factory)
         await using (var db = factory.SystemDb())
             resigning = await (from ms in db.Memberships join m in db.Members on ms.MemberId equals m.Id
                                where ms.ClassId == key.ClassId && ms.Role == ClassRole.Student && m.Resignation == Domain.Members.ResignationState.InProgress select m.Id).FirstAsync();
-        var r3 = await api.SendAsync(Exit(key.ClassId, new { member_id = resigning, channel = "pc", verification = "sms" }));
+        var r3 = await api.SendAsync(Exit(factory, key.ClassId, new { member_id = resigning, channel = "pc", verification = "sms" }));
         Assert.Equal(50203, (await r3.JsonAsync()).GetProperty("code").GetInt32());
         await using var check = factory.SystemDb();
         Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "security.key_class_exit_attempt" && a.MemberId == resigning && a.IsSecurityEvent));
@@ -168,12 +181,12 @@ public class ExitApiTests(PortalFactory factory)
     {
         var (classId, _, members) = await ClassAsync(factory, "合规培训 2班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
-        var response = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
+        var response = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("pending_approval", (await response.JsonAsync()).GetProperty("status").GetString());
 
         // A second attempt while the first waits: the unfinished approval (50031).
-        var again = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(Exit(classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
+        var again = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(Exit(factory, classId, new { member_id = student, channel = "mobile", verification = "biometric" }));
         Assert.Equal(50031, (await again.JsonAsync()).GetProperty("code").GetInt32());
     }
 
@@ -198,6 +211,35 @@ public class ExitApiTests(PortalFactory factory)
         Assert.Equal(40002, (await response.JsonAsync()).GetProperty("code").GetInt32());
     }
 
+    // The key holder names the device; the portal accepts only one it has registered to the member in this organisation (50205),
+    // whatever the binding policy (Demo School's is off). Binding (50204) is PolicyTests'.
+    [Fact]
+    public async Task DeviceTheMemberNeverRegistered_50205_AndNothingChanges_TheMembersOwnDeviceLeaves()
+    {
+        var (classId, _, members) = await ClassAsync(factory, "高一(6)班");
+        var students = members.Where(m => m.Role == ClassRole.Student).Select(m => m.MemberId).Take(2).ToList();
+        var othersDevice = DeviceOf(factory, new { member_id = students[1] });
+        Assert.NotNull(othersDevice);
+        var api = factory.WithKey(DemoSeeder.SchoolApiKey, "en");
+
+        foreach (var device in new[] { "never-registered-" + Guid.NewGuid().ToString("N")[..8], othersDevice })
+        {
+            var refused = await api.SendAsync(Exit(factory, classId, new { member_id = students[0], channel = "pc", verification = "sms" }, deviceId: device));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            var problem = await refused.JsonAsync();
+            Assert.Equal(50205, problem.GetProperty("code").GetInt32());
+            Assert.Equal("The device is not registered to the member.", problem.GetProperty("title").GetString());
+        }
+        await using (var db = factory.SystemDb())
+        {
+            Assert.Equal(MembershipState.Active, await db.Memberships.Where(m => m.ClassId == classId && m.MemberId == students[0]).Select(m => m.State).SingleAsync());
+            Assert.False(await db.ExitRequests.AnyAsync(e => e.ClassId == classId && e.MemberId == students[0] && e.Status != ExitRequestStatus.Failed));
+        }
+
+        var own = await api.SendAsync(Exit(factory, classId, new { member_id = students[0], channel = "pc", verification = "sms" }));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
     [Theory]
     [InlineData("{\"member_id\":1,\"channel\":\"fax\",\"verification\":\"sms\"}")]
     [InlineData("{\"member_id\":1,\"channel\":\"mobile\",\"verification\":\"sms\"}")]
@@ -207,7 +249,7 @@ public class ExitApiTests(PortalFactory factory)
     public async Task MalformedBody_40002(string json)
     {
         var (classId, _, _) = await ClassAsync(factory, "高二(4)班");
-        var request = Exit(classId, new { });
+        var request = Exit(factory, classId, new { });
         request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         var response = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -220,10 +262,10 @@ public class ExitApiTests(PortalFactory factory)
         var school = await ClassAsync(factory, "高二(5)班");
         var finance = await ClassAsync(factory, "合规培训 3班");
         var financeApi = factory.WithKey(DemoSeeder.FinanceApiKey);
-        var r1 = await financeApi.SendAsync(Exit(school.ClassId, new { member_id = school.Members[5].MemberId, channel = "pc", verification = "sms" }));
+        var r1 = await financeApi.SendAsync(Exit(factory, school.ClassId, new { member_id = school.Members[5].MemberId, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.NotFound, r1.StatusCode);
         Assert.Equal(40401, (await r1.JsonAsync()).GetProperty("code").GetInt32());
-        var r2 = await financeApi.SendAsync(Exit(finance.ClassId, new { member_id = school.Members[5].MemberId, channel = "pc", verification = "sms" }));
+        var r2 = await financeApi.SendAsync(Exit(factory, finance.ClassId, new { member_id = school.Members[5].MemberId, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.NotFound, r2.StatusCode);
 
         // Exit requests too: a Demo School request is invisible to the Demo Finance key.

@@ -255,7 +255,7 @@ public class SeparationOfDutiesTests(PortalFactory factory)
         var student = await FreshStudentAsync(DemoSeeder.FinanceName, classId, "职责分离 财务学员乙");
 
         var response = await factory.WithKey(DemoSeeder.FinanceApiKey)
-            .SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "pc", verification = "sms" }));
+            .SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = (await response.JsonAsync()).GetProperty("exit_request_id").GetInt64();
         await using (var db = factory.SystemDb())

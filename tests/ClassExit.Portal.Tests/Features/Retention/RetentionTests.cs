@@ -221,7 +221,7 @@ public class RetentionTests(PortalFactory factory)
     {
         var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(11)班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
-        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(classId, new { member_id = student, channel = "pc", verification = "sms" }));
+        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.OK, exit.StatusCode);
         var (retention, scope) = await factory.ServiceAsAsync<RetentionService>("admin@school.demo");
         using var _ = scope;
