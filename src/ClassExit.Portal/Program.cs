@@ -34,10 +34,10 @@ else
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
-app.UsePortalRateLimits();
 app.UseAuthentication();
 app.UseMustChangePassword();
 app.UseAuthorization();
+app.UsePortalRateLimits();
 app.UseTwoFactorEnrolment();
 app.UseAntiforgery();
 

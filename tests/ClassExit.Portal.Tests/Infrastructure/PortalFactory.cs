@@ -31,6 +31,11 @@ public class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Sessions:SignInPerAccountLimit", "100000");
         builder.UseSetting("Sessions:SignInPerIpLimit", "100000");
         builder.UseSetting("Sessions:StepUpPerAccountLimit", "100000");
+        // Likewise the API's limits (ApiRateLimitTests has its own host with low ones): many calls with the demo keys, concurrent batches.
+        foreach (var limit in new[] { "ClientExits", "Reads", "DryRuns" })
+            foreach (var bucket in new[] { "PerKey", "PerOrganisation" })
+                builder.UseSetting($"RateLimits:{limit}:{bucket}:TokenLimit", "100000");
+        builder.UseSetting("RateLimits:ConcurrentBatchesPerOrganisation", "1000");
         ConfigureMore(builder);
     }
 

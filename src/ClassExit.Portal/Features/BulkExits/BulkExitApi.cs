@@ -20,10 +20,13 @@ public static class BulkExitApi
     public static RouteGroupBuilder MapBulkExitApi(this RouteGroupBuilder api)
     {
         api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit")
+            .RequireBatchRateLimits<BatchRequest>(body => body.DryRun == true)
             .RequireScope(ApiScopes.BatchExits);
         api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.BatchExits);
         api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);
         return api;
     }

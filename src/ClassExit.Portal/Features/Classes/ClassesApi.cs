@@ -20,8 +20,10 @@ public static class ClassesApi
     public static RouteGroupBuilder MapClassesApi(this RouteGroupBuilder api)
     {
         api.MapGet("/classes", ListClasses).WithName("ListClasses").WithSummary("The organisation's classes, paged")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);
         api.MapGet("/classes/{classId:long}/members", ListMembers).WithName("ListClassMembers").WithSummary("Members of a class, paged")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);
         return api;
     }

@@ -17,8 +17,10 @@ public static class DeviceSyncApi
     public static RouteGroupBuilder MapDeviceSyncApi(this RouteGroupBuilder api)
     {
         api.MapGet("/members/{memberId:long}/devices", GetDevices).WithName("GetMemberDevices").WithSummary("A member's devices and membership version")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Devices);
         api.MapPost("/devices/{deviceId}/sync-ack", PostSyncAck).WithName("PostSyncAck").WithSummary("A device acknowledges the membership state it applied")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Devices);
         return api;
     }

@@ -25,8 +25,10 @@ public static class ExitRequestsApi
     public static RouteGroupBuilder MapExitRequestsApi(this RouteGroupBuilder api)
     {
         api.MapPost("/classes/{classId:long}/exits", PostExit).WithName("PostClientExit").WithSummary("A member leaves a class from a client")
+            .RequireApiRateLimit(ApiRateLimit.ClientExits)
             .RequireScope(ApiScopes.ClientExits);
         api.MapGet("/exits/{exitRequestId:long}", GetExit).WithName("GetExitRequest").WithSummary("An exit request's state")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);
         return api;
     }

@@ -13,6 +13,7 @@ public static class MeApi
     public static RouteGroupBuilder MapMeApi(this RouteGroupBuilder api)
     {
         api.MapGet("/me", GetMe).WithName("GetMe").WithSummary("Who the API key speaks for")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);
         return api;
     }

@@ -14,7 +14,7 @@ namespace ClassExit.Portal.Infrastructure.Identity;
 /// Rate limits on guessing: sign-in attempts per e-mail address and per client IP (ASP.NET Core's rate limiter, in front of the
 /// sign-in form), step-up attempts per account (<see cref="StepUpRateLimiter"/>, in the circuit where step-up runs).
 /// Lockout (5 wrong passwords) protects a known account; these also slow down spraying many accounts from one address and
-/// guessing accounts that do not exist.
+/// guessing accounts that do not exist. The same global limiter carries the REST API's limits (<see cref="ApiRateLimits"/>).
 /// </summary>
 public static class PortalRateLimits
 {
@@ -24,7 +24,8 @@ public static class PortalRateLimits
     {
         services.AddSingleton<StepUpRateLimiter>();
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<SessionOptions>>((o, sessions) =>
+        services.AddApiRateLimits();
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<SessionOptions>, ApiRateLimits>((o, sessions, api) =>
         {
             var s = sessions.Value;
             var window = TimeSpan.FromMinutes(s.RateLimitWindowMinutes);
@@ -36,13 +37,20 @@ public static class PortalRateLimits
                     : RateLimitPartition.GetNoLimiter("")),
                 PartitionedRateLimiter.Create<HttpContext, string>(context => IsSignInPost(context) && EmailOf(context) is { } email
                     ? RateLimitPartition.GetFixedWindowLimiter("account:" + email, _ => Window(s.SignInPerAccountLimit, window))
-                    : RateLimitPartition.GetNoLimiter("")));
-            o.OnRejected = OnSignInRejectedAsync;
+                    : RateLimitPartition.GetNoLimiter("")),
+                // The REST API's limits (ApiRateLimits): per key, per organisation, batches at once.
+                api.PerKey, api.PerOrganisation, api.Batches);
+            o.OnRejected = (rejected, ct) => ApiRateLimits.IsApiCall(rejected.HttpContext)
+                ? api.OnRejectedAsync(rejected, ct)
+                : OnSignInRejectedAsync(rejected, ct);
         });
         return services;
     }
 
-    /// <summary>Reads the sign-in form before the limiter (the limiter's partitioner is synchronous), then applies the limits.</summary>
+    /// <summary>
+    /// Reads the sign-in form before the limiter (the limiter's partitioner is synchronous), then applies the limits. Goes after
+    /// <c>UseAuthorization</c>: the API's limits are per API key, which the authorization middleware authenticates.
+    /// </summary>
     public static IApplicationBuilder UsePortalRateLimits(this IApplicationBuilder app)
     {
         app.Use(async (context, next) =>
