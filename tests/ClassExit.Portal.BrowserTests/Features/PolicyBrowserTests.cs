@@ -31,7 +31,9 @@ public class PolicyBrowserTests(BrowserFixture fixture)
             .Skip(studentIndex).First().GetProperty("member_id").GetInt64();
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/classes/{classId}/exits") { Content = JsonContent.Create(new { member_id = student, channel = "mobile", verification = "biometric" }) };
         request.Headers.Add("X-Client-Version", "3.2.0");
-        request.Headers.Add("X-Device-Id", "browser-test");
+        // From one of the student's own devices: a device the member never registered is refused (50205).
+        var devices = await http.GetFromJsonAsync<JsonElement>($"/api/v1/members/{student}/devices");
+        request.Headers.Add("X-Device-Id", devices.GetProperty("items")[0].GetProperty("device_id").GetString());
         request.Headers.Add("X-Device-Time", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:sszzz"));
         var response = await http.SendAsync(request);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();

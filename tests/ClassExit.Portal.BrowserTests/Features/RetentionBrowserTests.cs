@@ -20,7 +20,9 @@ public class RetentionBrowserTests(BrowserFixture fixture)
         var student = members.GetProperty("items").EnumerateArray().First(m => m.GetProperty("class_role").GetString() == "student").GetProperty("member_id").GetInt64();
         var exit = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/classes/{classId}/exits") { Content = JsonContent.Create(new { member_id = student, channel = "pc", verification = "sms" }) };
         exit.Headers.Add("X-Client-Version", "3.2.0");
-        exit.Headers.Add("X-Device-Id", "browser-test");
+        // From one of the student's own devices: a device the member never registered is refused (50205).
+        var devices = await http.GetFromJsonAsync<JsonElement>($"/api/v1/members/{student}/devices");
+        exit.Headers.Add("X-Device-Id", devices.GetProperty("items")[0].GetProperty("device_id").GetString());
         exit.Headers.Add("X-Device-Time", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:sszzz"));
         (await http.SendAsync(exit)).EnsureSuccessStatusCode();
 
