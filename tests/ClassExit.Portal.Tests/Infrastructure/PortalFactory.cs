@@ -79,6 +79,10 @@ public class PortalFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            // Hangfire's log provider is static and holds the logger factory of the last host that started: once this host is gone,
+            // another host still running (the shared portal, while a class fixture's host is disposed) would get
+            // ObjectDisposedException from Hangfire. Its default provider is safe for every host.
+            Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             // WebApplicationFactory may dispose twice (sync and async paths).
             if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);

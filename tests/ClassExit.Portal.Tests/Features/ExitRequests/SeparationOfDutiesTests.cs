@@ -2,6 +2,7 @@ using System.Net;
 using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
@@ -68,6 +69,8 @@ public class SeparationOfDutiesTests(PortalFactory factory)
         db.Members.Add(student);
         await db.SaveChangesAsync();
         db.Memberships.Add(new Membership(org, classId, student.Id, ClassRole.Student, DateTimeOffset.UtcNow.AddDays(-60)));
+        // A PC of their own, registered and bound: client exits come from a device registered to the member (50205).
+        db.Devices.Add(new Device($"SOD-{name}-D1", org, student.Id, Platform.Windows, NetworkClass.SameNetwork, "3.1.10", "02:00:00:00:00:01", bound: true));
         await db.SaveChangesAsync();
         return student.Id;
     }
