@@ -13,6 +13,7 @@ using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Domain.Ownership;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace ClassExit.Portal.Data;
@@ -25,26 +26,41 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 {
     private long? _tenantId;
     private bool _systemScope;
+    private bool _modelFixed;
 
     /// <summary>The organisation this context is scoped to; null means none (and nothing is visible).</summary>
     public long? TenantId => _tenantId;
 
     public bool IsSystemScope => _systemScope;
 
-    /// <summary>Scope the context to one organisation.</summary>
+    /// <summary>Scope the context to one organisation. Refused on a context that is already system-scoped and in use.</summary>
     public PortalDbContext ForTenant(long organisationId)
     {
+        if (_systemScope && _modelFixed)
+            throw new InvalidOperationException("This context was used with system scope (its model has no tenant filter); create a new context for a tenant.");
         _tenantId = organisationId;
         _systemScope = false;
         return this;
     }
 
-    /// <summary>Cross-tenant access for jobs, seeding and API-key lookup; never for a user's request.</summary>
+    /// <summary>
+    /// Cross-tenant access for jobs, seeding and API-key lookup; never for a user's request. Call it on a fresh context, before its
+    /// first query: system scope selects the model without tenant filters (ADR 0004), so it cannot be switched on later.
+    /// </summary>
     public PortalDbContext ForSystem()
     {
+        if (!_systemScope && _modelFixed)
+            throw new InvalidOperationException("ForSystem() must be called on a new context before its first use; this one already runs with the tenant-filtered model.");
         _tenantId = null;
         _systemScope = true;
         return this;
+    }
+
+    /// <summary>Called by <see cref="PortalModelCacheKeyFactory"/> when the runtime model is chosen: from then on the scope kind is fixed.</summary>
+    internal bool FixModelScope(bool designTime)
+    {
+        if (!designTime) _modelFixed = true;
+        return _systemScope;
     }
 
     public DbSet<Organisation> Organisations => Set<Organisation>();
@@ -100,6 +116,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
 
+        // ADR 0004: two models. A system-scope context (ForSystem) gets a model without tenant filters; every other context gets a
+        // plain OrganisationId = @tenant filter, which (OrganisationId, ...) indexes can serve. No "@system OR ..." reaches SQL.
+        if (_systemScope) return;
         foreach (var entityType in builder.Model.GetEntityTypes())
         {
             if (typeof(ITenantOwned).IsAssignableFrom(entityType.ClrType) && !entityType.IsOwned())
@@ -109,16 +128,27 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
                 builder.Entity(entityType.ClrType).HasQueryFilter((LambdaExpression)method.Invoke(this, null)!);
             }
         }
-        builder.Entity<Organisation>().HasQueryFilter(o => _systemScope || o.Id == _tenantId);
+        // A context without a tenant: OrganisationId = NULL matches no row (EF turns it into a false predicate).
+        builder.Entity<Organisation>().HasQueryFilter(o => o.Id == _tenantId);
         // Entries of no organisation (a platform operator's sign-in, an unknown e-mail) are no tenant's: a context without a tenant
-        // would otherwise match them (null == null).
-        builder.Entity<AuditEntry>().HasQueryFilter(a => _systemScope || (_tenantId != null && a.OrganisationId == _tenantId));
+        // would otherwise match them (null == null). With a tenant EF drops the "@tenant IS NOT NULL" part (it knows the value).
+        builder.Entity<AuditEntry>().HasQueryFilter(a => _tenantId != null && a.OrganisationId == _tenantId);
     }
 
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.ReplaceService<IModelCacheKeyFactory, PortalModelCacheKeyFactory>();
+
     private Expression<Func<T, bool>> TenantFilter<T>() where T : class, ITenantOwned =>
-        e => _systemScope || e.OrganisationId == _tenantId;
+        e => e.OrganisationId == _tenantId;
 
     private sealed class UtcTicksConverter() : ValueConverter<DateTimeOffset, long>(
         v => v.UtcTicks,
         v => new DateTimeOffset(v, TimeSpan.Zero));
+}
+
+/// <summary>One model per scope kind (tenant-filtered, system): the scope is part of the model's cache key (ADR 0004).</summary>
+internal sealed class PortalModelCacheKeyFactory : IModelCacheKeyFactory
+{
+    public object Create(DbContext context, bool designTime) =>
+        context is PortalDbContext portal ? (context.GetType(), portal.FixModelScope(designTime), designTime) : (context.GetType(), false, designTime);
 }

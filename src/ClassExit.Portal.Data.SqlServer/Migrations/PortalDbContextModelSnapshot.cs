@@ -327,6 +327,10 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
 
                     b.HasIndex("OrganisationId", "Sequence");
 
+                    b.HasIndex("OrganisationId", "ActorMemberId", "Id");
+
+                    b.HasIndex("OrganisationId", "TargetType", "TargetId");
+
                     b.ToTable("AuditEntries");
                 });
 
@@ -608,6 +612,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.HasIndex("OrganisationId", "Name");
 
                     b.HasIndex("OrganisationId", "OwnerMemberId");
+
+                    b.HasIndex("OrganisationId", "TermEndsOn");
 
                     b.ToTable("Classes", (string)null);
                 });

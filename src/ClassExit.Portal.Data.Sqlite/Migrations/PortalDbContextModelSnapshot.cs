@@ -317,6 +317,10 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
 
                     b.HasIndex("OrganisationId", "Sequence");
 
+                    b.HasIndex("OrganisationId", "ActorMemberId", "Id");
+
+                    b.HasIndex("OrganisationId", "TargetType", "TargetId");
+
                     b.ToTable("AuditEntries");
                 });
 
@@ -586,6 +590,8 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.HasIndex("OrganisationId", "Name");
 
                     b.HasIndex("OrganisationId", "OwnerMemberId");
+
+                    b.HasIndex("OrganisationId", "TermEndsOn");
 
                     b.ToTable("Classes", (string)null);
                 });

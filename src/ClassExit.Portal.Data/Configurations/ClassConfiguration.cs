@@ -15,6 +15,8 @@ internal sealed class ClassConfiguration : IEntityTypeConfiguration<ClassGroup>
         b.Property(c => c.Version).IsConcurrencyToken();
         b.HasIndex(c => new { c.OrganisationId, c.Name });
         b.HasIndex(c => new { c.OrganisationId, c.OwnerMemberId });
+        // The classes grid sorted by term end (issue 16).
+        b.HasIndex(c => new { c.OrganisationId, c.TermEndsOn });
         b.HasOne<Organisation>().WithMany().HasForeignKey(c => c.OrganisationId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Member>().WithMany().HasForeignKey(c => c.OwnerMemberId).OnDelete(DeleteBehavior.Restrict);
         b.OwnsMany(c => c.Checklist, ci =>

@@ -79,6 +79,10 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.HasIndex(x => new { x.OrganisationId, x.MemberId });
         b.HasIndex(x => new { x.OrganisationId, x.ClassId });
         b.HasIndex(x => new { x.OrganisationId, x.Sequence });
+        // Issue 16: the exit request timeline (TargetType, TargetId ordered by Id) and the audit search by actor, newest first.
+        // (OrganisationId, MemberId / ClassId / OccurredAt) above end in the row id (SQLite rowid, SQL Server's clustering key).
+        b.HasIndex(x => new { x.OrganisationId, x.TargetType, x.TargetId });
+        b.HasIndex(x => new { x.OrganisationId, x.ActorMemberId, x.Id });
         b.HasIndex(x => x.Hash);
     }
 }

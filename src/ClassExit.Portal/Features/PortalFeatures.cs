@@ -28,6 +28,7 @@ public static class PortalFeatures
         services.AddScoped<ClassesService>();
         services.AddScoped<MembersService>();
         services.AddScoped<DashboardService>();
+        services.AddSingleton<DashboardCountsCache>();
         services.AddScoped<StepUpVerifier>();
         services.AddScoped<ExitService>();
         services.AddScoped<ExitQueries>();

@@ -14,14 +14,15 @@ public static class AuditExportEndpoint
         endpoints.MapGet("/exports/audit.csv", ExportAsync).RequireAuthorization(Policies.AuditReader).WithName("ExportAudit").ExcludeFromDescription();
 
     private static async Task ExportAsync(HttpContext http, AuditSearchService search, string? actor, long? member, long? @class, string? action,
-        int? code, bool? security, DateOnly? from, DateOnly? to, AuditOutcome? outcome, CancellationToken ct)
+        int? code, bool? security, DateOnly? from, DateOnly? to, AuditOutcome? outcome,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "actor_member")] long? actorMember, string? text, CancellationToken ct)
     {
         if (await search.AuthorizeExportAsync(ct) is { } refused)
         {
             await ApiProblems.Problem(http, refused).ExecuteAsync(http);
             return;
         }
-        var filter = new AuditFilter(actor, member, @class, action, code, security == true, from, to, outcome);
+        var filter = new AuditFilter(actor, member, @class, action, code, security == true, from, to, outcome, actorMember, text);
         http.Response.ContentType = "text/csv; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv\"";
         await http.Response.Body.WriteAsync(new byte[] { 0xEF, 0xBB, 0xBF }, ct);

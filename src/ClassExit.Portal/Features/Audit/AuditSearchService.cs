@@ -8,9 +8,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.Audit;
 
-/// <summary>Audit search filters. Dates are the organisation's local calendar days.</summary>
+/// <summary>
+/// Audit search filters. Dates are the organisation's local calendar days. <see cref="ActorMemberId"/>, <see cref="MemberId"/>,
+/// <see cref="ClassId"/> and the dates use indexes (issue 16); <see cref="Actor"/> (a substring of the actor's name, kept for the CSV
+/// export's <c>actor=</c>) and <see cref="Text"/> (a substring of the name or the details) scan the organisation's entries: slow.
+/// </summary>
 public sealed record AuditFilter(string? Actor = null, long? MemberId = null, long? ClassId = null, string? Action = null, int? Code = null,
-    bool SecurityOnly = false, DateOnly? From = null, DateOnly? To = null, AuditOutcome? Outcome = null);
+    bool SecurityOnly = false, DateOnly? From = null, DateOnly? To = null, AuditOutcome? Outcome = null, long? ActorMemberId = null,
+    string? Text = null);
+
+/// <summary>A member offered as the actor of an audit search.</summary>
+public sealed record AuditActorOption(long MemberId, string DisplayName, string EmployeeNo);
 
 public sealed record AuditRow(long Id, long? Sequence, DateTimeOffset OccurredAt, string Action, AuditOutcome Outcome, int? Code, string? ActorName,
     string? TargetType, string? TargetId, long? ClassId, long? MemberId, bool IsSecurityEvent, string? Details, string CorrelationId, string? Hash);
@@ -38,8 +46,38 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         var oldest = rows[^1].Id;
         var newest = rows[0].Id;
         var hasOlder = await query.AnyAsync(a => a.Id < oldest, ct);
-        var hasNewer = await query.AnyAsync(a => a.Id > newest, ct);
+        // The first page (no cursor) is the newest one: no query needed to know there is nothing newer.
+        var hasNewer = (olderThan is not null || newerThan is not null) && await query.AnyAsync(a => a.Id > newest, ct);
         return new AuditResultPage(rows, hasOlder ? oldest : null, hasNewer ? newest : null);
+    }
+
+    public const int ActorOptions = 20;
+
+    /// <summary>
+    /// Members of the organisation (those the user may see, ADR 0007) whose name or employee number starts with <paramref name="search"/>,
+    /// for picking the actor of a search: a prefix range on the (OrganisationId, DisplayName) and (OrganisationId, EmployeeNo) indexes.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditActorOption>> ActorsAsync(string? search, CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using var db = await tenantDb.CreateAsync(ct);
+        var members = db.Members.AsNoTracking();
+        if (ReadScope.VisibleMemberIds(db, user) is { } visible) members = members.Where(m => visible.Contains(m.Id));
+        var term = search?.Trim() ?? "";
+        IQueryable<Domain.Members.Member> byName = members, byNumber = members;
+        if (term.Length > 0)
+        {
+            // A range rather than LIKE: SQLite's LIKE is case-insensitive and cannot use the index; this can, on both providers.
+            var upper = term + "\uffff";
+            byName = members.Where(m => m.DisplayName.CompareTo(term) >= 0 && m.DisplayName.CompareTo(upper) < 0);
+            byNumber = members.Where(m => m.EmployeeNo.CompareTo(term) >= 0 && m.EmployeeNo.CompareTo(upper) < 0);
+        }
+        var named = await byName.OrderBy(m => m.DisplayName).ThenBy(m => m.Id).Take(ActorOptions)
+            .Select(m => new AuditActorOption(m.Id, m.DisplayName, m.EmployeeNo)).ToListAsync(ct);
+        if (term.Length == 0) return named;
+        var numbered = await byNumber.OrderBy(m => m.EmployeeNo).Take(ActorOptions)
+            .Select(m => new AuditActorOption(m.Id, m.DisplayName, m.EmployeeNo)).ToListAsync(ct);
+        return named.Concat(numbered).DistinctBy(o => o.MemberId).Take(ActorOptions).ToList();
     }
 
     /// <summary>Every matching entry, oldest first, streamed (for the CSV export).</summary>
@@ -106,7 +144,15 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
     private async Task<IQueryable<AuditEntry>> ApplyAsync(PortalDbContext db, AuditFilter f, CancellationToken ct)
     {
         var q = db.AuditEntries.AsNoTracking();
+        // Slow (a scan of the organisation's entries), said so on the page: a substring of the actor's name, or of name or details.
         if (!string.IsNullOrWhiteSpace(f.Actor)) q = q.Where(a => a.ActorName != null && a.ActorName.Contains(f.Actor.Trim()));
+        if (!string.IsNullOrWhiteSpace(f.Text))
+        {
+            var text = f.Text.Trim();
+            q = q.Where(a => (a.ActorName != null && a.ActorName.Contains(text)) || (a.Details != null && a.Details.Contains(text)));
+        }
+        // Indexed: (OrganisationId, ActorMemberId, Id), (OrganisationId, MemberId), (OrganisationId, ClassId), (OrganisationId, OccurredAt).
+        if (f.ActorMemberId is { } actor) q = q.Where(a => a.ActorMemberId == actor);
         if (f.MemberId is { } member) q = q.Where(a => a.MemberId == member || a.ActorMemberId == member);
         if (f.ClassId is { } cls) q = q.Where(a => a.ClassId == cls);
         if (!string.IsNullOrWhiteSpace(f.Action)) q = q.Where(a => a.Action.StartsWith(f.Action.Trim()));

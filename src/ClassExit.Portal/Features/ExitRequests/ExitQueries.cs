@@ -14,25 +14,29 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
     public async Task<PagedResult<ExitRequestRow>> SearchAsync(ExitRequestFilter filter, PageRequest page, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var query = from e in await VisibleAsync(db)
-                    join c in db.Classes on e.ClassId equals c.Id
-                    join m in db.Members on e.MemberId equals m.Id
-                    select new { e, ClassName = c.Name, MemberName = m.DisplayName };
-        if (filter.Status is { } status) query = query.Where(x => x.e.Status == status);
-        if (filter.Role is { } role) query = query.Where(x => x.e.RoleAtRequest == role);
-        if (filter.OverdueOnly) query = query.Where(x => x.e.Overdue);
-        if (filter.Code is { } code) query = query.Where(x => x.e.Code == code);
+        var requests = await VisibleAsync(db);
+        if (filter.Status is { } status) requests = requests.Where(e => e.Status == status);
+        if (filter.Role is { } role) requests = requests.Where(e => e.RoleAtRequest == role);
+        if (filter.OverdueOnly) requests = requests.Where(e => e.Overdue);
+        if (filter.Code is { } code) requests = requests.Where(e => e.Code == code);
         if (filter.MinAgeHours is { } hours)
         {
             var before = clock.GetUtcNow().AddHours(-hours);
-            query = query.Where(x => x.e.CreatedAt <= before);
+            requests = requests.Where(e => e.CreatedAt <= before);
         }
-        if (!string.IsNullOrWhiteSpace(filter.Search))
+        var query = from e in requests
+                    join c in db.Classes on e.ClassId equals c.Id
+                    join m in db.Members on e.MemberId equals m.Id
+                    select new { e, ClassName = c.Name, MemberName = m.DisplayName };
+        var searched = !string.IsNullOrWhiteSpace(filter.Search);
+        if (searched)
         {
-            var term = filter.Search.Trim();
+            var term = filter.Search!.Trim();
             query = query.Where(x => x.ClassName.Contains(term) || x.MemberName.Contains(term));
         }
-        var total = await query.CountAsync(ct);
+        // Without a name search the count needs no join (every request has its class and member, in the same organisation): an
+        // index-only count on (OrganisationId, Status, CreatedAt) instead of two lookups per request (issue 16).
+        var total = searched ? await query.CountAsync(ct) : await requests.CountAsync(ct);
         query = (page.SortBy, page.Descending) switch
         {
             ("CreatedAt", false) => query.OrderBy(x => x.e.CreatedAt).ThenBy(x => x.e.Id),
@@ -77,6 +81,7 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
         var found = await GetAsync(id, ct);
         if (found is null) return null;
         await using var db = await tenantDb.CreateAsync(ct);
+        // Timeline: OrganisationId = @tenant AND TargetType AND TargetId, ordered by Id: IX_AuditEntries_OrganisationId_TargetType_TargetId.
         var handover = await (from e in db.ExitRequests.AsNoTracking()
                               from h in e.Handover
                               join m in db.Members on h.ToMemberId equals m.Id
@@ -88,7 +93,7 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
             .OrderBy(a => a.Id)
             .Select(a => new TimelineEntry(a.OccurredAt, a.Action, a.ActorName, a.Details, a.Code)).ToListAsync(ct);
         var sla = await db.Organisations.Select(o => o.Policy.ApprovalSlaHours).FirstAsync(ct);
-        return new ExitRequestDetail(found.Value.Row, handover.Select(h => (h.DutyKind, h.DutyId, h.DisplayName)).ToList(), timeline, sla);
+        return new ExitRequestDetail(found.Value.Row, handover.Select(h => (h.DutyKind, h.DutyId, h.DisplayName)).ToList(), timeline, sla, found.Value.Version);
     }
 
     private async Task<IQueryable<ExitRequest>> VisibleAsync(Data.PortalDbContext db)

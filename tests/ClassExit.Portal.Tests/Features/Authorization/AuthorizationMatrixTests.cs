@@ -315,7 +315,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["UsersService.SearchAsync"] = "read", ["UsersService.MembersWithoutAccountAsync"] = "read",
         ["QuotaService.GetAsync"] = "read", ["QuotaRequestsService.OwnAsync"] = "read", ["QuotaRequestsService.PendingForPlatformAsync"] = "read",
         ["QuotaService.TryConsumeAsync"] = "called only by BatchExitService.RunAsync after RunBatch was granted",
-        ["AuditSearchService.SearchAsync"] = "read", ["AuditSearchService.StreamAsync"] = "read",
+        ["AuditSearchService.SearchAsync"] = "read", ["AuditSearchService.ActorsAsync"] = "read", ["AuditSearchService.StreamAsync"] = "read",
         ["AuditSearchService.AuthorizeExportAsync"] = "the ExportAudit check itself, before RecordExportAsync",
         ["ChatExportService.EstimateAsync"] = "read", ["ChatExportService.CheckAsync"] = "the ExportMessages check itself, before WriteAsync",
         ["SignInAuditService.*"] = "the sign-in flow's own record (anonymous by nature)",
