@@ -20,7 +20,7 @@ public static class BulkExitApi
     public static RouteGroupBuilder MapBulkExitApi(this RouteGroupBuilder api)
     {
         api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit")
-            .RequireScope(ApiScopes.BatchExits);
+            .RequireScope(ApiScopes.BatchExits).WithBodyLimit(RequestBodyLimits.BatchJsonBytes);
         api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
             .RequireScope(ApiScopes.BatchExits);
         api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes")

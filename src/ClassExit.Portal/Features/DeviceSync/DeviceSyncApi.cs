@@ -19,7 +19,7 @@ public static class DeviceSyncApi
         api.MapGet("/members/{memberId:long}/devices", GetDevices).WithName("GetMemberDevices").WithSummary("A member's devices and membership version")
             .RequireScope(ApiScopes.Devices);
         api.MapPost("/devices/{deviceId}/sync-ack", PostSyncAck).WithName("PostSyncAck").WithSummary("A device acknowledges the membership state it applied")
-            .RequireScope(ApiScopes.Devices);
+            .RequireScope(ApiScopes.Devices).WithBodyLimit(RequestBodyLimits.SmallJsonBytes);
         return api;
     }
 

@@ -25,7 +25,7 @@ public static class ExitRequestsApi
     public static RouteGroupBuilder MapExitRequestsApi(this RouteGroupBuilder api)
     {
         api.MapPost("/classes/{classId:long}/exits", PostExit).WithName("PostClientExit").WithSummary("A member leaves a class from a client")
-            .RequireScope(ApiScopes.ClientExits);
+            .RequireScope(ApiScopes.ClientExits).WithBodyLimit(RequestBodyLimits.SmallJsonBytes);
         api.MapGet("/exits/{exitRequestId:long}", GetExit).WithName("GetExitRequest").WithSummary("An exit request's state")
             .RequireScope(ApiScopes.Read);
         return api;
