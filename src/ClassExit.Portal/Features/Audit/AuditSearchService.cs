@@ -2,6 +2,7 @@ using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Access;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
@@ -86,7 +87,7 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandClassAsync(db, user, PortalAction.SearchDepartedHistory, classId, memberId, ct) is not null) return null;
-        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 500) return null;
+        if (string.IsNullOrWhiteSpace(reason) || TextLimits.Exceeds(reason, TextLimits.Reason)) return null;
         var departed = await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == memberId
             && (m.State == Domain.Classes.MembershipState.Left || m.State == Domain.Classes.MembershipState.Removed), ct);
         if (!departed) return null;
