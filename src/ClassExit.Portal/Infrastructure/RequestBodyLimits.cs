@@ -55,14 +55,22 @@ public static class RequestBodyLimits
             }
             var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
             if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = limit;
+            LimitedBody? counted = null;
             if (context.Request.ContentLength is null && !context.WebSockets.IsWebSocketRequest)
-                context.Request.Body = new LimitedBody(context.Request.Body, limit);
+                context.Request.Body = counted = new LimitedBody(context.Request.Body, limit);
             try
             {
                 await next(context);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
             {
+                await TooLargeAsync(context, limit);
+                return;
+            }
+            // Minimal APIs treat a failed body read as an I/O error and answer a bare 400: say what it was.
+            if (counted is { Exceeded: true } && !context.Response.HasStarted)
+            {
+                context.Response.Clear();
                 await TooLargeAsync(context, limit);
             }
         });
@@ -83,6 +91,9 @@ public static class RequestBodyLimits
     {
         private long _read;
 
+        /// <summary>Reading passed the limit (here, or in the server's own check below).</summary>
+        public bool Exceeded { get; private set; }
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -93,10 +104,31 @@ public static class RequestBodyLimits
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return Count(inner.Read(buffer, offset, count));
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                Exceeded = true;
+                throw;
+            }
+        }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return Count(await inner.ReadAsync(buffer, cancellationToken));
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                Exceeded = true;
+                throw;
+            }
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -104,8 +136,9 @@ public static class RequestBodyLimits
         private int Count(int read)
         {
             _read += read;
-            if (_read > limit) throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
-            return read;
+            if (_read <= limit) return read;
+            Exceeded = true;
+            throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
         }
     }
 }
