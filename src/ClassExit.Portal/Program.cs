@@ -9,6 +9,7 @@ using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddRequestBodyLimits();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 // Snackbars bottom right: at the top they cover the page's own action buttons.
@@ -34,6 +35,7 @@ else
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
+app.UseRequestBodyLimits();
 app.UseAuthentication();
 app.UseMustChangePassword();
 app.UseAuthorization();

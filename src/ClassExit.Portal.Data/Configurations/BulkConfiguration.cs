@@ -1,4 +1,5 @@
 using ClassExit.Portal.Domain.Bulk;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -10,7 +11,7 @@ internal sealed class BatchExitConfiguration : IEntityTypeConfiguration<BatchExi
     public void Configure(EntityTypeBuilder<BatchExit> b)
     {
         b.Property(x => x.ReasonCode).HasMaxLength(6);
-        b.Property(x => x.IdempotencyKey).HasMaxLength(200);
+        b.Property(x => x.IdempotencyKey).HasMaxLength(TextLimits.IdempotencyKey);
         b.HasIndex(x => new { x.OrganisationId, x.StartedAt });
         b.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
     }
@@ -39,9 +40,9 @@ internal sealed class QuotaIncreaseRequestConfiguration : IEntityTypeConfigurati
 {
     public void Configure(EntityTypeBuilder<QuotaIncreaseRequest> b)
     {
-        b.Property(x => x.Reason).HasMaxLength(500);
+        b.Property(x => x.Reason).HasMaxLength(TextLimits.Reason);
         b.Property(x => x.DecidedBy).HasMaxLength(256);
-        b.Property(x => x.DecisionNote).HasMaxLength(500);
+        b.Property(x => x.DecisionNote).HasMaxLength(TextLimits.DecisionNote);
         b.Property(x => x.Version).IsConcurrencyToken();
         b.HasIndex(x => new { x.Status, x.CreatedAt });
         b.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
@@ -52,7 +53,7 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
 {
     public void Configure(EntityTypeBuilder<IdempotencyRecord> b)
     {
-        b.Property(x => x.Key).HasMaxLength(200);
+        b.Property(x => x.Key).HasMaxLength(TextLimits.IdempotencyKey);
         b.Property(x => x.BodyHash).HasMaxLength(64);
         b.Property(x => x.ResponseJson).HasMaxLength(1_000_000);
         b.HasIndex(x => new { x.OrganisationId, x.Key }).IsUnique();

@@ -1,4 +1,5 @@
 using ClassExit.Portal.Domain.Classes;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.EntityFrameworkCore;
@@ -24,7 +25,7 @@ internal sealed class ClassConfiguration : IEntityTypeConfiguration<ClassGroup>
             ci.ToTable("HandoverChecklistItems");
             ci.WithOwner().HasForeignKey(i => i.ClassId);
             ci.HasKey(i => i.Id);
-            ci.Property(i => i.Title).HasMaxLength(200);
+            ci.Property(i => i.Title).HasMaxLength(TextLimits.ChecklistItemTitle);
         });
         b.Navigation(c => c.Checklist).HasField("_checklist").UsePropertyAccessMode(PropertyAccessMode.Field);
     }

@@ -1,5 +1,6 @@
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
+using ClassExit.Portal.Domain.Limits;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -131,7 +132,7 @@ internal sealed class LegalHoldConfiguration : IEntityTypeConfiguration<LegalHol
 {
     public void Configure(EntityTypeBuilder<LegalHold> b)
     {
-        b.Property(x => x.Reason).HasMaxLength(500);
+        b.Property(x => x.Reason).HasMaxLength(TextLimits.Reason);
         b.HasIndex(x => new { x.OrganisationId, x.ClassId });
         b.HasIndex(x => new { x.OrganisationId, x.MemberId });
     }

@@ -2,6 +2,7 @@ using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Ownership;
 using Microsoft.EntityFrameworkCore;
@@ -14,10 +15,10 @@ internal sealed class ExitRequestConfiguration : IEntityTypeConfiguration<ExitRe
     public void Configure(EntityTypeBuilder<ExitRequest> b)
     {
         b.Property(x => x.Version).IsConcurrencyToken();
-        b.Property(x => x.Reason).HasMaxLength(500);
+        b.Property(x => x.Reason).HasMaxLength(TextLimits.Reason);
         b.Property(x => x.ReasonCode).HasMaxLength(6);
-        b.Property(x => x.DecisionNote).HasMaxLength(500);
-        b.Property(x => x.DeviceId).HasMaxLength(64);
+        b.Property(x => x.DecisionNote).HasMaxLength(TextLimits.DecisionNote);
+        b.Property(x => x.DeviceId).HasMaxLength(TextLimits.DeviceId);
         b.Ignore(x => x.IsOpen);
         b.HasIndex(x => new { x.OrganisationId, x.Status, x.CreatedAt });
         b.HasIndex(x => new { x.ClassId, x.MemberId, x.Status });
@@ -48,8 +49,8 @@ internal sealed class OwnershipTransferConfiguration : IEntityTypeConfiguration<
     public void Configure(EntityTypeBuilder<OwnershipTransfer> b)
     {
         b.Property(x => x.Version).IsConcurrencyToken();
-        b.Property(x => x.Message).HasMaxLength(500);
-        b.Property(x => x.DutySelection).HasMaxLength(2000);
+        b.Property(x => x.Message).HasMaxLength(TextLimits.TransferMessage);
+        b.Property(x => x.DutySelection).HasMaxLength(TextLimits.DutySelection);
         b.Ignore(x => x.IsPending);
         b.HasIndex(x => new { x.OrganisationId, x.Status, x.ExpiresAt });
         b.HasIndex(x => new { x.ClassId, x.Status });
@@ -103,7 +104,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
 {
     public void Configure(EntityTypeBuilder<ApiKey> b)
     {
-        b.Property(x => x.Name).HasMaxLength(100);
+        b.Property(x => x.Name).HasMaxLength(TextLimits.ApiKeyName);
         b.Property(x => x.KeyHash).HasMaxLength(64);
         b.Property(x => x.Prefix).HasMaxLength(8);
         // Keys created before scopes existed keep every scope (api.md's examples keep working).

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -13,7 +14,7 @@ internal sealed class OrganisationConfiguration : IEntityTypeConfiguration<Organ
         b.Ignore(o => o.TimeZone);
         b.ComplexProperty(o => o.Policy, p =>
         {
-            p.Property(x => x.MinimumClientVersion).HasMaxLength(32);
+            p.Property(x => x.MinimumClientVersion).HasMaxLength(TextLimits.ClientVersion);
         });
     }
 }
@@ -23,7 +24,7 @@ internal sealed class ReasonCodeConfiguration : IEntityTypeConfiguration<ReasonC
     public void Configure(EntityTypeBuilder<ReasonCode> b)
     {
         b.Property(r => r.Code).HasMaxLength(6);
-        b.Property(r => r.Label).HasMaxLength(200);
+        b.Property(r => r.Label).HasMaxLength(TextLimits.ReasonCodeLabel);
         b.HasIndex(r => new { r.OrganisationId, r.Code }).IsUnique();
         b.HasOne<Organisation>().WithMany().HasForeignKey(r => r.OrganisationId).OnDelete(DeleteBehavior.Restrict);
     }

@@ -54,7 +54,7 @@ public sealed class ClassGroup : ITenantOwned
 
     public IReadOnlyList<HandoverChecklistItem> Checklist => _checklist;
 
-    public const int MaxChecklistItems = 20;
+    public const int MaxChecklistItems = Limits.TextLimits.ChecklistItems;
 
     public HandoverChecklistItem AddChecklistItem(string title)
     {
@@ -102,7 +102,7 @@ public sealed class HandoverChecklistItem
         Title = title;
     }
 
-    public const int MaxTitleLength = 200;
+    public const int MaxTitleLength = Limits.TextLimits.ChecklistItemTitle;
 
     public long Id { get; private set; }
     public long ClassId { get; private set; }

@@ -17,6 +17,8 @@ public static class ErrorCatalogue
 {
     public const int InvalidReasonCode = 40001;
     public const int MalformedRequest = 40002;
+    public const int TextTooLong = 40003;
+    public const int RequestBodyTooLarge = 41301;
     public const int Unauthenticated = 40101;
     public const int NoHrPermission = 40301;
     public const int Forbidden = 40302;
@@ -71,6 +73,11 @@ public static class ErrorCatalogue
             "使用 GET /api/v1/reason-codes 返回的编码。", "Use a code returned by GET /api/v1/reason-codes."),
         new(MalformedRequest, 400, "请求格式不正确。", "The request is malformed.",
             "检查必填字段、JSON 格式和列表长度后重试。", "Check required fields, JSON syntax and list lengths, then retry."),
+        new(TextTooLong, 400, "输入的文字超过了该字段的长度上限（字段与上限见详情；各字段上限见 docs/limits.md）。",
+            "A text field is longer than its maximum (the field and its maximum are in the details; every maximum is in docs/limits.md).",
+            "缩短该文字，使其不超过上限后重试。", "Shorten the text to at most the maximum, then retry."),
+        new(RequestBodyTooLarge, 413, "请求正文超过了该接口的大小上限。", "The request body is larger than this endpoint accepts.",
+            "缩小请求正文（如分批发送）后重试；上限见 max_bytes。", "Send a smaller body (for example in several batches); the limit is in max_bytes."),
         new(Unauthenticated, 401, "缺少 API 密钥，或密钥未知、已吊销。", "The API key is missing, unknown or revoked.",
             "在门户中创建密钥，并以 Authorization: Bearer <key> 发送。", "Create a key in the portal and send it as Authorization: Bearer <key>."),
         new(NoHrPermission, 403, "operator_id 对应的账号没有 HR 权限。", "operator_id does not have HR permission.",

@@ -52,11 +52,13 @@ public static class PortalApi
         {
             await next(context);
         }
-        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted && ex.StatusCode != StatusCodes.Status413PayloadTooLarge)
         {
             await ApiProblems.Problem(context, ErrorCatalogue.MalformedRequest, ex.Message).ExecuteAsync(context);
         }
-        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+        // A body over its limit is answered by RequestBodyLimits (41301).
+        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException
+                                   && ex is not BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
         {
             // Never a stack trace to an API caller: log it, answer with the trace id.
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ClassExit.Portal.Api")

@@ -1,6 +1,7 @@
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
@@ -31,7 +32,7 @@ public sealed record ApiKeyResult(int? Code, CreatedApiKey? Created = null)
 /// </summary>
 public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorizer, TimeProvider clock, StepUpVerifier stepUp)
 {
-    public const int MaxNameLength = 100;
+    public const int MaxNameLength = TextLimits.ApiKeyName;
 
     public async Task<IReadOnlyList<ApiKeyRow>> ListAsync(CancellationToken ct = default)
     {
@@ -65,7 +66,9 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandAsync(db, user, PortalAction.ManageApiKeys, new AccessTarget(), "ApiKey", null, ct) is { } refused)
             return ApiKeyResult.Refused(refused);
-        if (string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength) return ApiKeyResult.Refused(ErrorCatalogue.MalformedRequest);
+        if (string.IsNullOrWhiteSpace(name)) return ApiKeyResult.Refused(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "api_key.created", ct, new TextInput("api_key_name", name, TextLimits.ApiKeyName)) is { } tooLong)
+            return ApiKeyResult.Refused(tooLong);
         if (scopes.Count == 0 || !scopes.All(ApiScopes.IsKnown)) return ApiKeyResult.Refused(ErrorCatalogue.MalformedRequest);
         if (!await db.Members.AnyAsync(m => m.Id == ownerMemberId, ct))
             return ApiKeyResult.Refused(await authorizer.NotFoundAsync(db, user, PortalAction.ManageApiKeys, "Member", ownerMemberId.ToString(), ct));

@@ -2,6 +2,7 @@ using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Access;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.EntityFrameworkCore;
@@ -89,12 +90,18 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
             yield return row;
     }
 
-    /// <summary>May the signed-in user export the audit log? Refusals are audited. Call before streaming a byte.</summary>
-    public async Task<int?> AuthorizeExportAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Starts a CSV export: may the signed-in user export the audit log (a refusal is audited and writes no "started" entry)? If so,
+    /// commits <c>audit.export_started</c> with the filter before a byte is streamed, and returns the trail that records how it ended.
+    /// </summary>
+    public async Task<(int? Code, ExportAuditTrail? Trail)> StartExportAsync(AuditFilter filter, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
-        return await authorizer.DemandOrganisationAsync(db, user, PortalAction.ExportAudit, "AuditEntry", null, ct);
+        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ExportAudit, "AuditEntry", null, ct) is { } refused) return (refused, null);
+        var trail = await ExportAuditTrail.StartAsync(db, tenantDb, clock, user, "audit.export", "audit.exported", "AuditEntry", null, null, null,
+            securityEvent: false, new { filter }, ct);
+        return (null, trail);
     }
 
     /// <summary>
@@ -109,16 +116,6 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         return (null, await chain.VerifyAndRecordAsync(user.OrganisationId, AuditActor.From(user), ct));
     }
 
-    public async Task RecordExportAsync(AuditFilter filter, int rows, CancellationToken ct = default)
-    {
-        var user = await tenantDb.UserAsync();
-        await using var db = await tenantDb.CreateAsync(ct);
-        if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ExportAudit, "AuditEntry", null, ct) is not null) return;
-        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "audit.exported", AuditOutcome.Succeeded, "AuditEntry", null,
-            details: new { filter, rows });
-        await db.SaveChangesAsync(ct);
-    }
-
     /// <summary>
     /// domain.md §6: the leaver loses access at once, but an enterprise admin can search what they wrote in a class (messages still
     /// within retention), giving a reason. Every such search is itself audited.
@@ -128,7 +125,7 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandClassAsync(db, user, PortalAction.SearchDepartedHistory, classId, memberId, ct) is not null) return null;
-        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 500) return null;
+        if (string.IsNullOrWhiteSpace(reason) || TextLimits.Exceeds(reason, TextLimits.Reason)) return null;
         var departed = await db.Memberships.AnyAsync(m => m.ClassId == classId && m.MemberId == memberId
             && (m.State == Domain.Classes.MembershipState.Left || m.State == Domain.Classes.MembershipState.Removed), ct);
         if (!departed) return null;

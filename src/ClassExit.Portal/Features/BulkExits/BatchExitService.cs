@@ -1,3 +1,4 @@
+using ClassExit.Portal.Domain.Limits;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -41,9 +42,9 @@ public sealed record BatchOutcome(int HttpStatus, BatchResponse? Response, strin
 public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, QuotaService quota, PortalAuthorizer authorizer, TimeProvider clock,
     ILogger<BatchExitService> logger)
 {
-    public const int MaxClasses = 100;
-    public const int MaxMembers = 1000;
-    public const int MaxIdempotencyKeyLength = 200;
+    public const int MaxClasses = TextLimits.BatchClasses;
+    public const int MaxMembers = TextLimits.BatchMembers;
+    public const int MaxIdempotencyKeyLength = TextLimits.IdempotencyKey;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

@@ -21,7 +21,7 @@ public static class BulkExitApi
     {
         api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit")
             .RequireBatchRateLimits<BatchRequest>(body => body.DryRun == true)
-            .RequireScope(ApiScopes.BatchExits);
+            .RequireScope(ApiScopes.BatchExits).WithBodyLimit(RequestBodyLimits.BatchJsonBytes);
         api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
             .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.BatchExits);

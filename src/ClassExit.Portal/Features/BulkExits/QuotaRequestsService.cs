@@ -4,6 +4,7 @@ using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Bulk;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
@@ -22,7 +23,7 @@ public sealed record QuotaRequestRow(long Id, long OrganisationId, string Organi
 public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<PortalDbContext> factory, PortalAuthorizer authorizer, TimeProvider clock)
 {
     /// <summary>The longest reason or decision note stored (the columns' length).</summary>
-    public const int MaxTextLength = 500;
+    public const int MaxTextLength = TextLimits.Reason;
 
     public async Task<IReadOnlyList<QuotaRequestRow>> OwnAsync(CancellationToken ct = default)
     {
@@ -37,7 +38,8 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandAsync(db, user, PortalAction.RequestQuota, new AccessTarget(), "QuotaIncreaseRequest", ct: ct) is { } refused)
             return ErrorText.Line(refused);
-        if (reason.Trim().Length > MaxTextLength) return ErrorText.Line(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "quota.increase_requested", ct, new TextInput("quota_request_reason", reason, TextLimits.Reason)) is { } tooLong)
+            return ErrorText.Line(tooLong);
         var current = await db.Organisations.Where(o => o.Id == user.OrganisationId).Select(o => o.Policy.DailyBatchQuota).SingleAsync(ct);
         if (requestedLimit <= current || requestedLimit > 100_000) return Text.Format("Quota.ErrorRange", current);
         if (string.IsNullOrWhiteSpace(reason)) return Text.Get("Quota.ErrorReason");
@@ -70,7 +72,8 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
         if (await authorizer.DemandAsync(db, user, PortalAction.DecideQuota, new AccessTarget(), "QuotaIncreaseRequest", id.ToString(), ct) is { } refused)
             return refused;
-        if (note?.Length > MaxTextLength) return ErrorCatalogue.MalformedRequest;
+        if (await InputLimits.CheckAsync(db, user, clock, "quota.increase_decided", ct, new TextInput("quota_decision_note", note, TextLimits.DecisionNote)) is { } tooLong)
+            return tooLong;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var request = await db.QuotaIncreaseRequests.SingleOrDefaultAsync(r => r.Id == id, ct);
         if (request is null) return ErrorCatalogue.NotFound;

@@ -2,6 +2,7 @@ using ClassExit.Portal.Data;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
@@ -34,6 +35,7 @@ public sealed class ClassesService(TenantDb tenantDb)
 {
     public async Task<PagedResult<ClassRow>> SearchAsync(string? search, PageRequest page, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = await VisibleClassesAsync(db);
         if (!string.IsNullOrWhiteSpace(search))
@@ -103,6 +105,7 @@ public sealed class ClassesService(TenantDb tenantDb)
     /// <summary>Null when the class is not in the user's organisation or not visible to them.</summary>
     public async Task<PagedResult<ClassMemberRow>?> GetMembersAsync(long classId, PageRequest page, string? search = null, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         if (!await (await VisibleClassesAsync(db)).AnyAsync(c => c.Id == classId, ct)) return null;
         var query = from ms in db.Memberships.AsNoTracking()

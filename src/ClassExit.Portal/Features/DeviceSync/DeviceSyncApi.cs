@@ -21,7 +21,7 @@ public static class DeviceSyncApi
             .RequireScope(ApiScopes.Devices);
         api.MapPost("/devices/{deviceId}/sync-ack", PostSyncAck).WithName("PostSyncAck").WithSummary("A device acknowledges the membership state it applied")
             .RequireApiRateLimit(ApiRateLimit.Reads)
-            .RequireScope(ApiScopes.Devices);
+            .RequireScope(ApiScopes.Devices).WithBodyLimit(RequestBodyLimits.SmallJsonBytes);
         return api;
     }
 

@@ -2,6 +2,7 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Domain.Access;
@@ -23,6 +24,7 @@ public sealed class DeviceBindingService(TenantDb tenantDb, TimeProvider clock, 
 {
     public async Task<IReadOnlyList<BindingMemberOption>> MembersAsync(string? search, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = db.Members.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))

@@ -2,6 +2,7 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Domain.Access;
@@ -31,6 +32,7 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     /// <summary>Classes to pick from, those with a checklist first.</summary>
     public async Task<IReadOnlyList<ChecklistClassOption>> ClassesAsync(string? search, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = db.Classes.AsNoTracking().Where(c => c.Status == ClassStatus.Active);
         if (!string.IsNullOrWhiteSpace(search)) query = query.Where(c => c.Name.Contains(search.Trim()));
@@ -57,6 +59,7 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     /// <summary>Current members of the class with their completions, paged and searched in SQL.</summary>
     public async Task<PagedResult<ChecklistMemberRow>> MembersAsync(long classId, string? search, PageRequest page, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = from ms in CurrentMembers(db, classId)
                     join m in db.Members on ms.MemberId equals m.Id
@@ -81,7 +84,9 @@ public sealed class HandoverChecklistService(TenantDb tenantDb, TimeProvider clo
     public async Task<int?> AddItemAsync(long classId, string title, string password, CancellationToken ct = default)
     {
         title = title.Trim();
-        if (title.Length == 0 || title.Length > HandoverChecklistItem.MaxTitleLength) return ErrorCatalogue.MalformedRequest;
+        if (title.Length == 0) return ErrorCatalogue.MalformedRequest;
+        if (await InputLimits.CheckAsync(tenantDb, clock, "checklist.item_added", ct, new TextInput("checklist_item", title, TextLimits.ChecklistItemTitle)) is { } tooLong)
+            return tooLong;
         return await ChangeItemsAsync(classId, password, "checklist.item_added", cls =>
         {
             if (cls.Checklist.Count >= ClassGroup.MaxChecklistItems) return ErrorCatalogue.MalformedRequest;

@@ -2,6 +2,7 @@ using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
@@ -60,6 +61,9 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.EditPolicy, "Organisation", user.OrganisationId.ToString(), ct) is { } refused)
             return new PolicySaveResult(refused, []);
+        if (await InputLimits.CheckAsync(db, user, clock, "policy.changed", ct,
+                new TextInput("minimum_client_version", proposed.MinimumClientVersion, TextLimits.ClientVersion)) is { } tooLong)
+            return new PolicySaveResult(tooLong, []);
         var errors = ExitPolicyValidator.Validate(proposed);
         if (errors.Count > 0) return new PolicySaveResult(ErrorCatalogue.MalformedRequest, errors);
         if (!await stepUp.VerifyAsync(user, password, "policy.changed", db, ct)) return new PolicySaveResult(ErrorCatalogue.StepUpFailed, []);
@@ -117,6 +121,7 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
 
     public async Task<PagedResult<ClassPolicyRow>> ClassesAsync(string? search, PageRequest page, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         await using var db = await tenantDb.CreateAsync(ct);
         var q = db.Classes.AsNoTracking().Where(c => c.Status == ClassStatus.Active);
         if (!string.IsNullOrWhiteSpace(search)) q = q.Where(c => c.Name.Contains(search.Trim()));

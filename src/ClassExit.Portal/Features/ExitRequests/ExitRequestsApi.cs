@@ -26,7 +26,7 @@ public static class ExitRequestsApi
     {
         api.MapPost("/classes/{classId:long}/exits", PostExit).WithName("PostClientExit").WithSummary("A member leaves a class from a client")
             .RequireApiRateLimit(ApiRateLimit.ClientExits)
-            .RequireScope(ApiScopes.ClientExits);
+            .RequireScope(ApiScopes.ClientExits).WithBodyLimit(RequestBodyLimits.SmallJsonBytes);
         api.MapGet("/exits/{exitRequestId:long}", GetExit).WithName("GetExitRequest").WithSummary("An exit request's state")
             .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.Read);

@@ -7,6 +7,7 @@ using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
@@ -93,6 +94,12 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             : command.Channel == ExitChannel.Portal ? PortalAction.StartExit : PortalAction.ClientExit;
         await using var db = await tenantDb.CreateAsync(ct);
         if (await AuthorizeAsync(db, user, action, command.ClassId, command.MemberId, ct) is { } refused) return refused;
+        if (await InputLimits.CheckListAsync(db, user, clock, "exit.requested", "handover", command.Handover?.Count ?? 0, TextLimits.HandoverItems, ct) is { } tooMany)
+            return Refusal(tooMany);
+        if (await InputLimits.CheckAsync(db, user, clock, "exit.requested", ct, new TextInput("exit_reason", command.Reason, TextLimits.Reason),
+                new TextInput("device_id", command.Client?.DeviceId, TextLimits.DeviceId),
+                new TextInput("client_version", command.Client?.ClientVersion, TextLimits.ClientVersion)) is { } tooLong)
+            return Refusal(tooLong);
         return await ExecuteAsync(db, user, command, ct);
     }
 
@@ -104,13 +111,14 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         if (await AuthorizeAsync(db, user, PortalAction.ForceRemove, classId, memberId, ct) is { } refused) return refused;
         if (!await stepUp.VerifyAsync(user, password, "exit.force_removal", db, ct)) return Refusal(ErrorCatalogue.StepUpFailed);
         if (string.IsNullOrWhiteSpace(reason)) return Refusal(ErrorCatalogue.RejectReasonRequired);
-        if (reason.Trim().Length > MaxReasonLength) return Refusal(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "exit.force_removal", ct, new TextInput("force_removal_reason", reason, TextLimits.Reason)) is { } tooLong)
+            return Refusal(tooLong);
         return await ExecuteAsync(db, user, new ExitCommand(classId, memberId, ExitKind.ForceRemoval, ExitChannel.Portal, VerificationMethod.Password,
             Reason: reason.Trim()), ct);
     }
 
-    /// <summary>Longest reason (force-removal, rejection) kept; longer text is refused with 40002, not cut.</summary>
-    public const int MaxReasonLength = 500;
+    /// <summary>Longest reason (force-removal, rejection) kept; longer text is refused with 40003, not cut.</summary>
+    public const int MaxReasonLength = TextLimits.Reason;
 
     private async Task<ExitCommandResult?> AuthorizeAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long memberId,
         CancellationToken ct) =>
@@ -194,10 +202,11 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
     public Task<DecisionResult> ApproveAsync(long requestId, int expectedVersion, CancellationToken ct = default) =>
         DecideAsync(requestId, expectedVersion, approve: true, note: null, ct);
 
-    public Task<DecisionResult> RejectAsync(long requestId, int expectedVersion, string reason, CancellationToken ct = default) =>
-        string.IsNullOrWhiteSpace(reason) ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.RejectReasonRequired))
-        : reason.Trim().Length > MaxReasonLength ? Task.FromResult(DecisionResult.Fail(ErrorCatalogue.MalformedRequest))
-        : DecideAsync(requestId, expectedVersion, approve: false, note: reason.Trim(), ct);
+    public async Task<DecisionResult> RejectAsync(long requestId, int expectedVersion, string reason, CancellationToken ct = default) =>
+        string.IsNullOrWhiteSpace(reason) ? DecisionResult.Fail(ErrorCatalogue.RejectReasonRequired)
+        : await InputLimits.CheckAsync(tenantDb, clock, "exit.rejected", ct, new TextInput("reject_reason", reason, TextLimits.Reason)) is { } tooLong
+            ? DecisionResult.Fail(tooLong)
+        : await DecideAsync(requestId, expectedVersion, approve: false, note: reason.Trim(), ct);
 
     /// <summary>
     /// Approve or reject one pending request. The caller passes the version it showed the approver: if anyone decided in the

@@ -1,6 +1,7 @@
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
@@ -38,6 +39,7 @@ public sealed class MembersService(TenantDb tenantDb)
     /// <summary>The whole directory; empty for anyone who does not read the organisation (school staff).</summary>
     public async Task<PagedResult<MemberListRow>> SearchAsync(string? search, PageRequest page, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return new PagedResult<MemberListRow>([], 0);
         await using var db = await tenantDb.CreateAsync(ct);
         var query = db.Members.AsNoTracking();

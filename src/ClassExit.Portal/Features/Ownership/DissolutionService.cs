@@ -4,6 +4,7 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
@@ -56,7 +57,8 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
         await using var db = await tenantDb.CreateAsync(ct);
         if (await authorizer.DemandClassAsync(db, user, PortalAction.Dissolve, classId, null, ct) is { } refused) return OwnershipResult.Fail(refused);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
-        if (reason.Trim().Length > OwnershipService.MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "class.dissolved", ct, new TextInput("dissolve_reason", reason, TextLimits.Reason)) is { } tooLong)
+            return OwnershipResult.Fail(tooLong);
         if (!await stepUp.VerifyAsync(user, password, "class.dissolved", db, ct)) return OwnershipResult.Fail(ErrorCatalogue.StepUpFailed);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);

@@ -5,6 +5,7 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Features.Audit;
@@ -91,7 +92,11 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await AuthorizeClassAsync(db, user, PortalAction.ProposeTransfer, classId, toMemberId, ct) is { } refused) return OwnershipResult.Fail(refused);
-        if (message?.Trim().Length > MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "ownership.proposed", ct, new TextInput("transfer_message", message, TextLimits.TransferMessage)) is { } tooLong)
+            return OwnershipResult.Fail(tooLong);
+        if (await InputLimits.CheckListAsync(db, user, clock, "ownership.proposed", "duties", OwnershipTransfer.FormatDuties(duties)?.Length ?? 0,
+                TextLimits.DutySelection, ct) is { } tooMany)
+            return OwnershipResult.Fail(tooMany);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);
         if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);
@@ -192,7 +197,8 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         if (await AuthorizeClassAsync(db, user, PortalAction.ForceTransfer, classId, toMemberId, ct) is { } refused) return OwnershipResult.Fail(refused);
         if (!await stepUp.VerifyAsync(user, password, "ownership.forced", db, ct)) return OwnershipResult.Fail(ErrorCatalogue.StepUpFailed);
         if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.RejectReasonRequired);
-        if (reason.Trim().Length > MaxMessageLength) return OwnershipResult.Fail(ErrorCatalogue.MalformedRequest);
+        if (await InputLimits.CheckAsync(db, user, clock, "ownership.forced", ct, new TextInput("force_transfer_reason", reason, TextLimits.Reason)) is { } tooLong)
+            return OwnershipResult.Fail(tooLong);
         var now = clock.GetUtcNow();
         try
         {
@@ -260,7 +266,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
     }
 
     /// <summary>Longest proposal message or force reason kept; longer text is refused with 40002.</summary>
-    public const int MaxMessageLength = 500;
+    public const int MaxMessageLength = TextLimits.TransferMessage;
 
     /// <summary>The class must be visible to the caller's organisation (else 40401) and the action theirs (else 40302); both audited.</summary>
     private Task<int?> AuthorizeClassAsync(PortalDbContext db, PortalPrincipal user, PortalAction action, long classId, long? subject, CancellationToken ct) =>

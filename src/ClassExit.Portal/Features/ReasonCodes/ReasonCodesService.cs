@@ -1,5 +1,6 @@
 using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Domain.Audit;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Domain.Access;
@@ -30,7 +31,9 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock, Po
             return ErrorText.Line(refused);
         code = code.Trim();
         if (!ReasonCode.IsWellFormed(code)) return Text.Get("ReasonCodes.ErrorFormat");
-        if (string.IsNullOrWhiteSpace(label) || label.Length > 200) return Text.Get("ReasonCodes.ErrorLabel");
+        if (string.IsNullOrWhiteSpace(label)) return Text.Get("ReasonCodes.ErrorLabel");
+        if (await InputLimits.CheckAsync(db, user, clock, "reason_code.added", ct, new TextInput("reason_code_label", label, TextLimits.ReasonCodeLabel)) is { } tooLong)
+            return ErrorText.Line(tooLong);
         if (await db.ReasonCodes.AnyAsync(r => r.Code == code, ct)) return Text.Get("ReasonCodes.ErrorExists");
         var now = clock.GetUtcNow();
         var reason = new ReasonCode(user.OrganisationId, code, label.Trim());

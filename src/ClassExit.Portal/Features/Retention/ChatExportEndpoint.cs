@@ -7,7 +7,8 @@ namespace ClassExit.Portal.Features.Retention;
 public static class ChatExportEndpoint
 {
     public static void MapChatExport(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/exports/chat", ExportAsync).RequireAuthorization(Policies.EnterpriseAdmin).WithName("ExportChat").ExcludeFromDescription();
+        endpoints.MapPost("/exports/chat", ExportAsync).RequireAuthorization(Policies.EnterpriseAdmin).WithName("ExportChat").ExcludeFromDescription()
+            .WithBodyLimit(RequestBodyLimits.SmallJsonBytes);
 
     private static async Task<IResult> ExportAsync(HttpContext http, ChatExportService exports, [FromForm] long classId, [FromForm] long memberId,
         [FromForm] string? password, CancellationToken ct)

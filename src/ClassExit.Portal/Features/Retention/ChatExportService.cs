@@ -45,7 +45,11 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
         return bytes > options.Value.MaxExportBytes ? ErrorCatalogue.ExportTooLarge : null;
     }
 
-    /// <summary>Writes the archive to <paramref name="output"/> row by row (no full copy in memory) and audits the export.</summary>
+    /// <summary>
+    /// Writes the archive to <paramref name="output"/> row by row (no full copy in memory). Audited before the first byte
+    /// (<c>retention.chat_export_started</c>, committed) and after it (<c>retention.chat_exported</c>, or
+    /// <c>retention.chat_export_aborted</c> when writing stops early), with the rows and bytes written.
+    /// </summary>
     public async Task<int?> WriteAsync(long classId, long memberId, string password, Stream output, CancellationToken ct = default)
     {
         var user = await tenantDb.UserAsync();
@@ -54,32 +58,44 @@ public sealed class ChatExportService(TenantDb tenantDb, TimeProvider clock, IOp
         if (await authorizer.DemandClassAsync(db, user, PortalAction.ExportMessages, classId, memberId, ct) is { } refused) return refused;
         var className = await db.Classes.Where(c => c.Id == classId).Select(c => c.Name).SingleAsync(ct);
         var tz = TimeZoneInfo.FindSystemTimeZoneById(await db.Organisations.Select(o => o.TimeZoneId).FirstAsync(ct));
+        var trail = await ExportAuditTrail.StartAsync(db, tenantDb, clock, user, "retention.chat_export", "retention.chat_exported", "Member",
+            memberId.ToString(CultureInfo.InvariantCulture), classId, memberId, securityEvent: true, new { classId, memberId, encryption = "AES-256" }, ct);
+        var counted = new CountingStream(output);
         var rows = 0;
-        // The caller owns the output (the HTTP response): the zip stream must not close it.
-        using (var zip = new ZipOutputStream(output) { IsStreamOwner = false, Password = password })
+        try
         {
-            zip.SetLevel(6);
-            await zip.PutNextEntryAsync(new ZipEntry("messages.csv") { AESKeySize = 256, DateTime = clock.GetUtcNow().UtcDateTime }, ct);
-            // A UTF-8 byte order mark, so that spreadsheet programs read the Chinese text right.
-            zip.Write([0xEF, 0xBB, 0xBF]);
-            await using (var csv = CsvWriter.Create(zip, null, leaveOpen: true))
+            // The caller owns the output (the HTTP response): the zip stream must not close it.
+            using (var zip = new ZipOutputStream(counted) { IsStreamOwner = false, Password = password })
             {
-                await csv.WriteRecordAsync(["message_id", "class", "sent_at_local", "body"], ct);
-                await foreach (var m in db.ChatMessages.AsNoTracking().Where(m => m.ClassId == classId && m.SenderMemberId == memberId)
-                                   .OrderBy(m => m.Id).Select(m => new { m.Id, m.SentAt, m.Body }).AsAsyncEnumerable().WithCancellation(ct))
+                zip.SetLevel(6);
+                await zip.PutNextEntryAsync(new ZipEntry("messages.csv") { AESKeySize = 256, DateTime = clock.GetUtcNow().UtcDateTime }, ct);
+                // PortalCsv writes the UTF-8 byte order mark, so that spreadsheet programs read the Chinese text right.
+                await using (var csv = PortalCsv.Create(zip))
                 {
-                    await csv.WriteRecordAsync([m.Id.ToString(CultureInfo.InvariantCulture), className,
-                        TimeZoneInfo.ConvertTime(m.SentAt, tz).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture), m.Body], ct);
-                    rows++;
+                    await csv.WriteRecordAsync(["message_id", "class", "sent_at_local", "body"], ct);
+                    await foreach (var m in db.ChatMessages.AsNoTracking().Where(m => m.ClassId == classId && m.SenderMemberId == memberId)
+                                       .OrderBy(m => m.Id).Select(m => new { m.Id, m.SentAt, m.Body }).AsAsyncEnumerable().WithCancellation(ct))
+                    {
+                        csv.WriteField(m.Id);
+                        csv.WriteField(className);
+                        csv.WriteField(TimeZoneInfo.ConvertTime(m.SentAt, tz).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture));
+                        csv.WriteField(m.Body);
+                        await csv.EndRecordAsync(ct);
+                        rows++;
+                    }
+                    await csv.FlushAsync(ct);
                 }
-                await csv.FlushAsync(ct);
+                await zip.CloseEntryAsync(ct);
+                await zip.FinishAsync(ct);
             }
-            await zip.CloseEntryAsync(ct);
-            await zip.FinishAsync(ct);
+            await counted.FlushAsync(ct);
         }
-        AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "retention.chat_exported", AuditOutcome.Succeeded, "Member",
-            memberId.ToString(), classId, memberId, securityEvent: true, details: new { messages = rows, encryption = "AES-256" });
-        await db.SaveChangesAsync(CancellationToken.None);
+        catch (Exception ex)
+        {
+            await trail.AbortedAsync(rows, counted.BytesWritten, ExportAuditTrail.ReasonOf(ex));
+            throw;
+        }
+        await trail.CompletedAsync(rows, counted.BytesWritten);
         return null;
     }
 }

@@ -5,6 +5,7 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Retention;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
@@ -90,7 +91,8 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
             : await authorizer.DemandAsync(db, user, PortalAction.ManageLegalHolds, new AccessTarget(null, null, memberId), "LegalHold", null, ct);
         if (refused is not null) return refused;
         if (string.IsNullOrWhiteSpace(reason)) return ErrorCatalogue.RejectReasonRequired;
-        if (reason.Trim().Length > MaxReasonLength) return ErrorCatalogue.MalformedRequest;
+        if (await InputLimits.CheckAsync(db, user, clock, "retention.hold_placed", ct, new TextInput("hold_reason", reason, TextLimits.Reason)) is { } tooLong)
+            return tooLong;
         if ((classId is null) == (memberId is null)) return ErrorCatalogue.MalformedRequest;
         if (classId is not null && !await db.Classes.AnyAsync(c => c.Id == classId, ct)) return ErrorCatalogue.NotFound;
         if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct))
@@ -221,5 +223,5 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
     }
 
     /// <summary>Longest legal-hold reason kept; longer text is refused with 40002.</summary>
-    public const int MaxReasonLength = 500;
+    public const int MaxReasonLength = TextLimits.Reason;
 }

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Domain.Limits;
 using System.Data;
 using System.Security.Cryptography;
 using ClassExit.Portal.Data;
@@ -49,8 +50,8 @@ public sealed record UserResult(int? Code, string? UserId = null, IReadOnlyList<
 public sealed class UsersService(TenantDb tenantDb, PortalAuthorizer authorizer, StepUpVerifier stepUp, UserManager<PortalUser> userManager,
     ILookupNormalizer normalizer, TimeProvider clock)
 {
-    public const int MaxNameLength = 100;
-    public const int MaxEmailLength = 256;
+    public const int MaxNameLength = TextLimits.DisplayName;
+    public const int MaxEmailLength = TextLimits.Email;
     public const string SessionEndReason = "account_changed";
 
     /// <summary>The portal roles an enterprise admin may give; a platform operator's role is never an organisation's to give.</summary>
@@ -59,6 +60,7 @@ public sealed class UsersService(TenantDb tenantDb, PortalAuthorizer authorizer,
     /// <summary>The organisation's accounts, searched (e-mail, name) and paged in SQL; empty for anyone but an enterprise admin.</summary>
     public async Task<PagedResult<UserRow>> SearchAsync(string? search, PageRequest page, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         var user = await tenantDb.UserAsync();
         if (!PortalAuthorizer.ActorOf(user).Has(PortalRole.EnterpriseAdmin)) return new PagedResult<UserRow>([], 0);
         await using var db = await tenantDb.CreateAsync(ct);
@@ -100,6 +102,7 @@ public sealed class UsersService(TenantDb tenantDb, PortalAuthorizer authorizer,
     /// <summary>Members of the organisation without a portal account, for the create dialog (at most 20, searched by name or number).</summary>
     public async Task<IReadOnlyList<AccountlessMember>> MembersWithoutAccountAsync(string? search, CancellationToken ct = default)
     {
+        search = TextLimits.Cut(search, TextLimits.Search);
         var user = await tenantDb.UserAsync();
         if (!PortalAuthorizer.ActorOf(user).Has(PortalRole.EnterpriseAdmin)) return [];
         await using var db = await tenantDb.CreateAsync(ct);
@@ -126,7 +129,10 @@ public sealed class UsersService(TenantDb tenantDb, PortalAuthorizer authorizer,
         if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.ManageUsers, "User", null, ct) is { } refused) return UserResult.Refused(refused);
         var email = command.Email?.Trim() ?? "";
         var name = command.DisplayName?.Trim() ?? "";
-        if (!LooksLikeEmail(email) || name.Length is 0 or > MaxNameLength || !AssignableRoles.Contains(command.Role))
+        if (await InputLimits.CheckAsync(db, user, clock, "user.created", ct, new TextInput("email", email, TextLimits.Email),
+                new TextInput("display_name", name, TextLimits.DisplayName)) is { } tooLong)
+            return UserResult.Refused(tooLong);
+        if (!LooksLikeEmail(email) || name.Length is 0 || !AssignableRoles.Contains(command.Role))
             return UserResult.Refused(ErrorCatalogue.MalformedRequest);
         // Members are tenant-filtered: another organisation's member is "not found" (audited), like any other tenant's id.
         var member = await db.Members.SingleOrDefaultAsync(m => m.Id == command.MemberId, ct);

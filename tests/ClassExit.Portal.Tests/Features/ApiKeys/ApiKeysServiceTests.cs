@@ -39,7 +39,7 @@ public class ApiKeysServiceTests(PortalFactory factory)
     {
         { "", [ApiScopes.Read], 40002 },
         { "   ", [ApiScopes.Read], 40002 },
-        { new string('k', 101), [ApiScopes.Read], 40002 },
+        { new string('k', 101), [ApiScopes.Read], 40003 },
         { "no scope", [], 40002 },
         { "unknown scope", [ApiScopes.Read, "admin"], 40002 },
     };

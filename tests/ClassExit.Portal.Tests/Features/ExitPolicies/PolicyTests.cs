@@ -156,7 +156,7 @@ public class PolicyTests(PortalFactory factory)
         var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(4)班");
         var students = members.Where(m => m.Role == ClassRole.Student).Select(m => m.MemberId).ToList();
         Assert.Equal(ErrorCatalogue.StepUpFailed, await checklists.AddItemAsync(classId, "归还实验器材", "wrong"));
-        Assert.Equal(ErrorCatalogue.MalformedRequest, await checklists.AddItemAsync(classId, new string('x', 201), DemoSeeder.Password));
+        Assert.Equal(ErrorCatalogue.TextTooLong, await checklists.AddItemAsync(classId, new string('x', 201), DemoSeeder.Password));
         Assert.Null(await checklists.AddItemAsync(classId, "归还实验器材", DemoSeeder.Password));
         Assert.Equal(ErrorCatalogue.MalformedRequest, await checklists.AddItemAsync(classId, " 归还实验器材 ", DemoSeeder.Password));
         var list = await checklists.GetAsync(classId);

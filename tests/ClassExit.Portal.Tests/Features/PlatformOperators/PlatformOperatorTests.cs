@@ -154,7 +154,7 @@ public class PlatformOperatorTests(PortalFactory factory)
         }
 
         // The reason is capped at the column's length.
-        Assert.StartsWith($"[{ErrorCatalogue.MalformedRequest}]", await hr.RequestAsync(5000, new string('因', QuotaRequestsService.MaxTextLength + 1)));
+        Assert.StartsWith($"[{ErrorCatalogue.TextTooLong}]", await hr.RequestAsync(5000, new string('因', QuotaRequestsService.MaxTextLength + 1)));
         Assert.Equal(before.Requests, (await CountAsync()).Requests);
         Assert.Null(await hr.RequestAsync(5000, new string('因', QuotaRequestsService.MaxTextLength)));
         var request = (await hr.OwnAsync()).First(r => r.Status == QuotaRequestStatus.Pending);
@@ -162,7 +162,7 @@ public class PlatformOperatorTests(PortalFactory factory)
         // Deciding: an organisation's admin may not, not even for their own organisation; nothing changes.
         Assert.Equal(ErrorCatalogue.Forbidden, (await admin.PendingForPlatformAsync()).Code);
         Assert.Equal(ErrorCatalogue.Forbidden, await admin.DecideAsync(request.Id, approve: true, null));
-        Assert.Equal(ErrorCatalogue.MalformedRequest, await platform.DecideAsync(request.Id, approve: false, new string('x', QuotaRequestsService.MaxTextLength + 1)));
+        Assert.Equal(ErrorCatalogue.TextTooLong, await platform.DecideAsync(request.Id, approve: false, new string('x', QuotaRequestsService.MaxTextLength + 1)));
         Assert.Equal(ErrorCatalogue.NotFound, await platform.DecideAsync(long.MaxValue, approve: false, null));
         await using (var db = factory.SystemDb())
         {
