@@ -283,6 +283,8 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         new("AuditSearchService.VerifyNowAsync", false, Only(Persona.Admin, Persona.Auditor, Persona.Foreign), Nobody, NoArrange,
             c => c.Get<AuditSearchService>().VerifyNowAsync(),
             (db, c) => db.AuditEntries.AnyAsync(a => a.Action == "audit.chain_verified" && a.ActorUserId == c.World.Accounts[Enum.Parse<Persona>(c.Arranged.Keys.Single())].UserId)),
+        new("AuditSearchService.DownloadCheckpointAsync", false, Only(Persona.Admin, Persona.Auditor, Persona.Foreign), Nobody, NoArrange,
+            c => c.Get<AuditSearchService>().DownloadCheckpointAsync(), Audited("audit.checkpoint_downloaded")),
         new("AuditSearchService.RecordExportAsync", false, Only(Persona.Admin, Persona.Auditor, Persona.Foreign), Nobody, NoArrange,
             c => c.Get<AuditSearchService>().RecordExportAsync(new AuditFilter(), 0), Audited("audit.exported")),
         new("AuditSearchService.SearchDepartedHistoryAsync", true, Only(Persona.Admin), Only(Persona.Admin), DepartedStudentAsync,
@@ -319,7 +321,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["AuditSearchService.AuthorizeExportAsync"] = "the ExportAudit check itself, before RecordExportAsync",
         ["ChatExportService.EstimateAsync"] = "read", ["ChatExportService.CheckAsync"] = "the ExportMessages check itself, before WriteAsync",
         ["SignInAuditService.*"] = "the sign-in flow's own record (anonymous by nature)",
-        ["AuditChainService.*"] = "system scope: sealing and verification jobs; Verify now goes through AuditSearchService.VerifyNowAsync",
+        ["AuditChainService.*"] = "system scope: the verification job; Verify now goes through AuditSearchService.VerifyNowAsync",
     };
 
     public static TheoryData<string, Persona, bool> Cells()
