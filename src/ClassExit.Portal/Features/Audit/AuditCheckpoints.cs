@@ -8,7 +8,11 @@ using Microsoft.Extensions.Options;
 
 namespace ClassExit.Portal.Features.Audit;
 
-/// <summary>One signed checkpoint, as a line of the checkpoint file, a download and a webhook body.</summary>
+/// <summary>
+/// One signed checkpoint, as a line of the checkpoint file, a download and a webhook body. <c>signature</c>: base64 of the DER
+/// ECDSA P-256 / SHA-256 signature of <see cref="AuditCheckpoint.Payload"/> (checkable with <c>openssl dgst -sha256 -verify</c>);
+/// <c>signing_key</c>: the first 16 hex characters of the SHA-256 of the public key.
+/// </summary>
 public sealed record SignedCheckpoint(
     [property: JsonPropertyName("organisation_id")] long OrganisationId,
     [property: JsonPropertyName("sequence")] long Sequence,
@@ -18,6 +22,7 @@ public sealed record SignedCheckpoint(
     [property: JsonPropertyName("signing_key")] string SigningKey,
     [property: JsonPropertyName("signature")] string Signature)
 {
+    [JsonIgnore]
     public AuditCheckpoint Checkpoint => new(OrganisationId, Sequence, HeadMac, KeyId, At);
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = false };

@@ -103,9 +103,10 @@ public sealed class AuditKeyRing(IOptions<AuditOptions> options, ILogger<AuditKe
     /// <summary>The first 16 hex characters of the SHA-256 of the public key (SPKI): names the key a checkpoint was signed with.</summary>
     public string SigningKeyId => Convert.ToHexStringLower(SHA256.HashData(Signing.ExportSubjectPublicKeyInfo()))[..16];
 
-    public byte[] Sign(byte[] data) => Signing.SignData(data, HashAlgorithmName.SHA256);
+    /// <summary>DER-encoded (RFC 3279) signatures, as OpenSSL and most tools read them.</summary>
+    public byte[] Sign(byte[] data) => Signing.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
 
-    public bool VerifySignature(byte[] data, byte[] signature) => Signing.VerifyData(data, signature, HashAlgorithmName.SHA256);
+    public bool VerifySignature(byte[] data, byte[] signature) => Signing.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
 
     public string ResolvePath(string path) =>
         Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(environment?.ContentRootPath ?? Directory.GetCurrentDirectory(), path));

@@ -345,8 +345,9 @@ public class AuditChainTests(PortalFactory factory)
 
         using var publicKey = ECDsa.Create();
         publicKey.ImportFromPem(Checkpoints.PublicKeyPem);
-        Assert.True(publicKey.VerifyData(Encoding.UTF8.GetBytes(line.Checkpoint.Payload()), Convert.FromBase64String(line.Signature), HashAlgorithmName.SHA256));
-        Assert.False(publicKey.VerifyData(Encoding.UTF8.GetBytes((line.Checkpoint with { Sequence = 2 }).Payload()), Convert.FromBase64String(line.Signature), HashAlgorithmName.SHA256));
+        Assert.True(publicKey.VerifyData(Encoding.UTF8.GetBytes(line.Checkpoint.Payload()), Convert.FromBase64String(line.Signature), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.False(publicKey.VerifyData(Encoding.UTF8.GetBytes((line.Checkpoint with { Sequence = 2 }).Payload()), Convert.FromBase64String(line.Signature), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.DoesNotContain("\"Checkpoint\"", lines.Last());
 
         // Someone who can write the file but not sign appends a checkpoint of their own: it is no anchor.
         var invalidBefore = Checkpoints.InvalidLines;
