@@ -100,6 +100,57 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<DeviceSyncSample> DeviceSyncSamples => Set<DeviceSyncSample>();
     public DbSet<Domain.Retention.RetentionRun> RetentionRuns => Set<Domain.Retention.RetentionRun>();
 
+    /// <summary>
+    /// Saving new audit entries seals them in the same transaction (<see cref="AuditSealing"/>): a transaction is begun when the
+    /// caller has none, the organisation's chain head is advanced atomically, and a failure gives the reserved links back. The key
+    /// comes from the application's <see cref="IAuditKeyRing"/>; a context without one cannot write audit entries at all.
+    /// </summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        NewAuditEntries() is { Count: > 0 } added
+            ? SaveSealedAsync(added, acceptAllChangesOnSuccess, CancellationToken.None).GetAwaiter().GetResult()
+            : base.SaveChanges(acceptAllChangesOnSuccess);
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default) =>
+        NewAuditEntries() is { Count: > 0 } added
+            ? SaveSealedAsync(added, acceptAllChangesOnSuccess, cancellationToken)
+            : base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+
+    private List<AuditEntry> NewAuditEntries() =>
+        ChangeTracker.Entries<AuditEntry>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+
+    private async Task<int> SaveSealedAsync(List<AuditEntry> added, bool acceptAllChangesOnSuccess, CancellationToken ct)
+    {
+        var services = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider;
+        var keys = services?.GetService(typeof(IAuditKeyRing)) as IAuditKeyRing
+            ?? throw new InvalidOperationException("Audit entries are sealed when written: register an IAuditKeyRing in the application's services.");
+        var clock = services?.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
+        var key = keys.Current;
+        var owned = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(ct) : null;
+        try
+        {
+            var reservations = await AuditSealing.ReserveAsync(this, added, key, ct);
+            int saved;
+            try
+            {
+                saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
+                await AuditSealing.CompleteAsync(this, reservations, clock.GetUtcNow(), ct);
+            }
+            catch when (owned is null)
+            {
+                // The caller's transaction goes on (it may catch and carry on): it must not keep sequences no entry holds.
+                try { await AuditSealing.ReleaseAsync(this, reservations); }
+                catch (Exception) { /* the transaction is gone with the connection: nothing was reserved */ }
+                throw;
+            }
+            if (owned is not null) await owned.CommitAsync(ct);
+            return saved;
+        }
+        finally
+        {
+            if (owned is not null) await owned.DisposeAsync();
+        }
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare or order DateTimeOffset stored as text; store UTC ticks there.

@@ -50,9 +50,12 @@ app.MapCultureSwitch();
 app.MapPortalApi();
 app.MapChatExport();
 app.MapAuditExport();
+app.MapAuditCheckpoints();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 
+// Audit keys first: no audit entry can be written without them (ADR 0010).
+app.Services.GetRequiredService<AuditKeyRing>().EnsureLoaded();
 await app.InitialisePortalDatabaseAsync();
 if (await FirstAdminCommand.TryRunAsync(app, args)) return;
 app.RegisterPortalRecurringJobs();

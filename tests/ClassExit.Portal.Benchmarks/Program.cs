@@ -26,6 +26,7 @@ internal static class SyncCheckBenchmark
         var dir = Directory.CreateTempSubdirectory("classexit-bench-");
         var services = new ServiceCollection();
         services.AddOptions<IdentityOptions>().Configure(PortalIdentityOptions.Configure);
+        services.AddSingleton<ClassExit.Portal.Domain.Audit.IAuditKeyRing>(new ClassExit.Portal.Domain.Audit.AuditKeys("bench", [ClassExit.Portal.Domain.Audit.AuditKeys.NewKey("bench")]));
         var app = services.BuildServiceProvider();
         var connection = $"Data Source={Path.Combine(dir.FullName, "bench.db")}";
         var options = new DbContextOptionsBuilder<PortalDbContext>().UsePortalProvider(DatabaseProvider.Sqlite, connection).UseApplicationServiceProvider(app).Options;
@@ -102,6 +103,7 @@ internal static class PurgeBenchmark
         var dir = Directory.CreateTempSubdirectory("classexit-bench-");
         var services = new ServiceCollection();
         services.AddOptions<IdentityOptions>().Configure(PortalIdentityOptions.Configure);
+        services.AddSingleton<ClassExit.Portal.Domain.Audit.IAuditKeyRing>(new ClassExit.Portal.Domain.Audit.AuditKeys("bench", [ClassExit.Portal.Domain.Audit.AuditKeys.NewKey("bench")]));
         var app = services.BuildServiceProvider();
         var connection = $"Data Source={Path.Combine(dir.FullName, "purge.db")}";
         var options = new DbContextOptionsBuilder<PortalDbContext>().UsePortalProvider(DatabaseProvider.Sqlite, connection).UseApplicationServiceProvider(app).Options;

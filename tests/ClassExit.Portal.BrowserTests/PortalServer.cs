@@ -41,6 +41,9 @@ public sealed class PortalServer : IAsyncLifetime
         start.Environment["Sessions__SignInPerIpLimit"] = "100000";
         start.Environment["Sessions__StepUpPerAccountLimit"] = "100000";
         start.Environment["ConnectionStrings__Sqlite"] = $"Data Source={DatabasePath}";
+        // The server's audit keys and checkpoint file, where ServicesOnDatabase finds them for the same database file.
+        start.Environment["Audit__KeyDirectory"] = DatabasePath + ".audit-keys";
+        start.Environment["Audit__CheckpointFile"] = DatabasePath + ".audit-checkpoints.jsonl";
         _process = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };

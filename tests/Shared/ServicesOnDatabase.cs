@@ -21,11 +21,17 @@ namespace ClassExit.Portal.TestSupport;
 /// </summary>
 public static class ServicesOnDatabase
 {
-    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock)
+    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock, IDictionary<string, string?>? settings = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Audit:SealIntervalSeconds"] = "0" }).Build());
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            // The audit keys (generated on first use, as in the demo) and checkpoint file beside the database file: the same ones
+            // a PortalFactory or PortalServer on that file uses, so entries written here verify there.
+            ["Audit:KeyDirectory"] = databasePath + ".audit-keys",
+            ["Audit:CheckpointFile"] = databasePath + ".audit-checkpoints.jsonl",
+        }.Concat(settings ?? new Dictionary<string, string?>()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)).Build());
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddPortalIdentity();
         services.AddPortalFeatures();

@@ -284,6 +284,10 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.Property<bool>("IsSecurityEvent")
                         .HasColumnType("bit");
 
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
                     b.Property<long?>("MemberId")
                         .HasColumnType("bigint");
 

@@ -274,6 +274,10 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.Property<bool>("IsSecurityEvent")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("MemberId")
                         .HasColumnType("INTEGER");
 

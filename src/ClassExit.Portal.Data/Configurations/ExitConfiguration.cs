@@ -74,6 +74,7 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.Property(x => x.Details).HasMaxLength(8000);
         b.Property(x => x.PreviousHash).HasMaxLength(64);
         b.Property(x => x.Hash).HasMaxLength(64);
+        b.Property(x => x.KeyId).HasMaxLength(32);
         b.HasIndex(x => new { x.OrganisationId, x.Id });
         b.HasIndex(x => new { x.OrganisationId, x.OccurredAt });
         b.HasIndex(x => new { x.OrganisationId, x.Action });
@@ -95,7 +96,7 @@ internal sealed class AuditChainHeadConfiguration : IEntityTypeConfiguration<Aud
         b.HasKey(x => x.OrganisationId);
         b.Property(x => x.OrganisationId).ValueGeneratedNever();
         b.Property(x => x.LastHash).HasMaxLength(64);
-        // Two sealers (two portal instances) cannot both advance the same head.
+        // Advanced only by AuditSealing's atomic UPDATE in the writing transaction; the token stops any tracked update racing it.
         b.Property(x => x.LastSequence).IsConcurrencyToken();
     }
 }

@@ -53,17 +53,24 @@ public sealed class AuditEntry
     public bool IsSecurityEvent { get; private set; }
     /// <summary>JSON with before/after values or other context; never deleted content.</summary>
     public string? Details { get; private set; }
-    /// <summary>Position in the organisation's chain (1, 2, 3 …); null until sealed.</summary>
+    /// <summary>Position in the organisation's chain (1, 2, 3 …); set by the transaction that writes the entry.</summary>
     public long? Sequence { get; private set; }
-    /// <summary>Hash chain (per organisation): previous entry's hash.</summary>
+    /// <summary>Chain (per organisation): the previous entry's MAC.</summary>
     public string? PreviousHash { get; private set; }
-    /// <summary>Hash chain: SHA-256 over this entry's canonical form.</summary>
+    /// <summary>
+    /// Chain: HMAC-SHA256 over this entry's canonical form under the key <see cref="KeyId"/> (<see cref="AuditMac"/>); entries
+    /// sealed before keys existed carry a plain SHA-256 (<see cref="AuditHash"/>) and no key id.
+    /// </summary>
     public string? Hash { get; private set; }
+    /// <summary>The id of the audit key <see cref="Hash"/> was made with; null for a legacy (SHA-256) entry.</summary>
+    public string? KeyId { get; private set; }
 
-    public void Chain(long sequence, string? previousHash, string hash)
+    /// <summary>Links the entry into its chain: position, predecessor's MAC, its own MAC and the key id that made it.</summary>
+    public void Seal(long sequence, string? previousHash, string hash, string? keyId)
     {
         Sequence = sequence;
         PreviousHash = previousHash;
         Hash = hash;
+        KeyId = keyId;
     }
 }

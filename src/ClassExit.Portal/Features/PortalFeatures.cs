@@ -21,8 +21,12 @@ public static class PortalFeatures
     public static IServiceCollection AddPortalFeatures(this IServiceCollection services)
     {
         services.AddScoped<SignInAuditService>();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName);
+        services.AddSingleton<AuditKeyRing>();
+        services.AddSingleton<Domain.Audit.IAuditKeyRing>(sp => sp.GetRequiredService<AuditKeyRing>());
+        services.AddSingleton<AuditCheckpoints>();
+        services.AddHttpClient(AuditCheckpoints.WebhookClient, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<AuditChainService>();
-        services.AddHostedService<AuditSealerHostedService>();
         services.AddScoped<AuditSearchService>();
         services.AddScoped<OrganisationService>();
         services.AddScoped<ClassesService>();

@@ -84,8 +84,11 @@ public static class PortalJobs
         var retention = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Retention.RetentionOptions>>().Value;
         jobs.AddOrUpdate<Features.Retention.RetentionPurgeJob>(Features.Retention.RetentionPurgeJob.JobId, j => j.RunAsync(CancellationToken.None),
             retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        var audit = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Audit.AuditOptions>>().Value;
         jobs.AddOrUpdate<Features.Audit.AuditChainService>(Features.Audit.AuditChainService.VerifyJobId, j => j.RunVerificationAsync(CancellationToken.None),
-            "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            audit.VerifyCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        jobs.AddOrUpdate<Features.Audit.AuditCheckpoints>(Features.Audit.AuditCheckpoints.JobId, j => j.RunAsync(CancellationToken.None),
+            audit.CheckpointCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))
             jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
                 "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });

@@ -25,8 +25,10 @@ public class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={DatabasePath}");
         builder.UseSetting("Jobs:ServerEnabled", "false");
         builder.UseSetting("Demo:Enabled", "true");
-        // Tests seal the audit chain explicitly.
-        builder.UseSetting("Audit:SealIntervalSeconds", "0");
+        // Its own audit key and checkpoint signing key (generated at start, as in the demo) and its own checkpoint file, where
+        // ServicesOnDatabase finds them for the same database file.
+        builder.UseSetting("Audit:KeyDirectory", DatabasePath + ".audit-keys");
+        builder.UseSetting("Audit:CheckpointFile", DatabasePath + ".audit-checkpoints.jsonl");
         // The whole run signs in from one address, many times per account: the rate limits are tested by their own host.
         builder.UseSetting("Sessions:SignInPerAccountLimit", "100000");
         builder.UseSetting("Sessions:SignInPerIpLimit", "100000");

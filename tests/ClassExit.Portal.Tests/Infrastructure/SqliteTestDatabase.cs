@@ -21,6 +21,8 @@ public sealed class SqliteTestDatabase : IAsyncDisposable
     {
         var services = new ServiceCollection();
         services.AddOptions<IdentityOptions>().Configure(PortalIdentityOptions.Configure);
+        // Audit entries are sealed when saved: this database's own key.
+        services.AddSingleton<ClassExit.Portal.Domain.Audit.IAuditKeyRing>(new ClassExit.Portal.Domain.Audit.AuditKeys("test", [ClassExit.Portal.Domain.Audit.AuditKeys.NewKey("test")]));
         _appServices = services.BuildServiceProvider();
     }
 

@@ -5,142 +5,123 @@ using Microsoft.EntityFrameworkCore;
 namespace ClassExit.Portal.Features.Audit;
 
 /// <summary>
-/// Seals audit entries into a per-organisation hash chain and verifies it. Entries are written unsealed in the transaction of their
-/// change; sealing appends them in id order (one transaction per organisation and batch), so concurrent writers can neither fork
-/// the chain nor leave a gap. Sealing is deterministic: two sealers would write the same links, and the head's version token lets
-/// only one of them advance it.
+/// Verifies the per-organisation audit chains (ADR 0010). Entries are sealed by the transaction that writes them
+/// (<c>PortalDbContext.SaveChanges</c>): each carries its sequence, its predecessor's MAC and an HMAC-SHA256 under a key the
+/// database does not hold, so an unsealed row, a row whose MAC does not match or a MAC of an unknown key is a forgery or an edit.
+/// Truncation and rewinding are found against the newest checkpoint kept outside the database (<see cref="AuditCheckpoints"/>).
 /// </summary>
-public sealed class AuditChainService(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, ILogger<AuditChainService> logger)
+public sealed class AuditChainService(IDbContextFactory<PortalDbContext> factory, IAuditKeyRing keys, AuditCheckpoints checkpoints, TimeProvider clock,
+    ILogger<AuditChainService> logger)
 {
     public const string VerifyJobId = "audit-chain-verify";
-    private const int SealBatch = 2000;
 
-    /// <summary>Seals every unsealed entry; returns how many were sealed.</summary>
-    public async Task<int> SealAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Walks one chain (organisation 0: entries without one) in sequence order on the <c>(OrganisationId, Sequence)</c> index and
+    /// reports the first broken link. The anchor is <paramref name="anchor"/> when given (a kept download), else the newest
+    /// checkpoint in the checkpoint file.
+    /// </summary>
+    public async Task<ChainVerification> VerifyAsync(long organisationId, AuditCheckpoint? anchor = null, CancellationToken ct = default)
     {
-        var sealedCount = 0;
-        await using var probe = (await factory.CreateDbContextAsync(ct)).ForSystem();
-        var orgs = await probe.AuditEntries.Where(a => a.Hash == null).Select(a => a.OrganisationId ?? 0).Distinct().ToListAsync(ct);
-        foreach (var org in orgs)
-        {
-            while (true)
-            {
-                await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var head = await db.AuditChainHeads.SingleOrDefaultAsync(h => h.OrganisationId == org, ct);
-                if (head is null)
-                {
-                    head = new AuditChainHead(org);
-                    db.AuditChainHeads.Add(head);
-                }
-                var batch = await db.AuditEntries
-                    .Where(a => a.Hash == null && (org == 0 ? a.OrganisationId == null : a.OrganisationId == org))
-                    .OrderBy(a => a.Id).Take(SealBatch).ToListAsync(ct);
-                if (batch.Count == 0) break;
-                var now = clock.GetUtcNow();
-                foreach (var entry in batch)
-                {
-                    var sequence = head.LastSequence + 1;
-                    var hash = AuditHash.Compute(entry, sequence, head.LastHash);
-                    entry.Chain(sequence, head.LastHash, hash);
-                    head.Advance(sequence, entry.Id, hash, now);
-                }
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                    await tx.CommitAsync(ct);
-                }
-                catch (DbUpdateException ex)
-                {
-                    // Another sealer advanced this head first; its links are the same. Try again on the next round.
-                    logger.LogInformation(ex, "Audit chain of organisation {Org} was sealed concurrently", org);
-                    break;
-                }
-                sealedCount += batch.Count;
-            }
-        }
-        return sealedCount;
-    }
-
-    /// <summary>Walks one organisation's chain and reports the first broken link.</summary>
-    public async Task<ChainVerification> VerifyAsync(long organisationId, CancellationToken ct = default)
-    {
-        await SealAsync(ct);
+        anchor ??= (await checkpoints.LatestAsync(organisationId, ct))?.Checkpoint;
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
         var head = await db.AuditChainHeads.AsNoTracking().SingleOrDefaultAsync(h => h.OrganisationId == organisationId, ct);
-        var entries = db.AuditEntries.AsNoTracking().Where(a => organisationId == 0 ? a.OrganisationId == null : a.OrganisationId == organisationId);
+        var chain = organisationId == 0
+            ? db.AuditEntries.AsNoTracking().Where(a => a.OrganisationId == null)
+            : db.AuditEntries.AsNoTracking().Where(a => a.OrganisationId == organisationId);
+        ChainVerification Broken(long count, ChainBreak kind, long? id, long? sequence, string detail) => new(organisationId, count, kind, id, sequence, detail, anchor);
 
-        // An unsealed entry older than the sealed head cannot have been appended normally: it was inserted.
-        if (head is not null)
-        {
-            var inserted = await entries.Where(a => a.Hash == null && a.Id < head.LastEntryId).OrderBy(a => a.Id).FirstOrDefaultAsync(ct);
-            if (inserted is not null) return new ChainVerification(organisationId, 0, ChainBreak.Inserted, inserted.Id, null, "an unsealed entry sits inside the sealed chain");
-        }
+        // Every entry is sealed by the transaction that writes it: one without a sequence was written around the portal.
+        var unsealed = await chain.Where(a => a.Sequence == null).OrderBy(a => a.Id).Select(a => (long?)a.Id).FirstOrDefaultAsync(ct);
+        if (unsealed is not null) return Broken(0, ChainBreak.Unsealed, unsealed, null, "an entry without a seal: it was not written by the portal");
 
-        long expected = 1, checkedCount = 0;
+        using var mac = new AuditMacCalculator();
+        long expected = 1, count = 0;
         string? previous = null;
-        long? previousId = null;
-        await foreach (var e in entries.Where(a => a.Sequence != null).OrderBy(a => a.Sequence).ThenBy(a => a.Id).AsAsyncEnumerable().WithCancellation(ct))
+        long? lastId = null;
+        var keyed = false;
+        await foreach (var e in chain.Where(a => a.Sequence != null).OrderBy(a => a.Sequence).AsAsyncEnumerable().WithCancellation(ct))
         {
-            checkedCount++;
-            if (e.Sequence < expected)
-                return new ChainVerification(organisationId, checkedCount, ChainBreak.Inserted, e.Id, e.Sequence, $"sequence {e.Sequence} appears twice");
-            if (e.Sequence > expected)
-                return new ChainVerification(organisationId, checkedCount, ChainBreak.Deleted, e.Id, e.Sequence, $"entries {expected}…{e.Sequence - 1} are missing");
-            if (e.PreviousHash != previous || (previousId is not null && e.Id < previousId))
-                return new ChainVerification(organisationId, checkedCount, ChainBreak.Reordered, e.Id, e.Sequence, "the link to the previous entry does not match");
-            if (AuditHash.Compute(e, e.Sequence!.Value, e.PreviousHash) != e.Hash)
-                return new ChainVerification(organisationId, checkedCount, ChainBreak.Edited, e.Id, e.Sequence, "the entry's fields do not match its hash");
+            count++;
+            var sequence = e.Sequence!.Value;
+            if (sequence < expected)
+                return Broken(count, ChainBreak.Inserted, e.Id, sequence, $"sequence {sequence} appears twice");
+            if (sequence > expected)
+                return Broken(count, ChainBreak.Deleted, e.Id, sequence, $"entries {expected}…{sequence - 1} are missing");
+            if (e.Hash is null)
+                return Broken(count, ChainBreak.Unsealed, e.Id, sequence, "an entry without a MAC");
+            if (e.PreviousHash != previous)
+                return Broken(count, ChainBreak.Reordered, e.Id, sequence, "the link to the previous entry does not match");
+            if (e.KeyId is null)
+            {
+                // Entries sealed before audit keys existed (plain SHA-256) may only open a chain.
+                if (keyed)
+                    return Broken(count, ChainBreak.Forged, e.Id, sequence, "an unkeyed (SHA-256) entry after keyed ones: it cannot have been written by the portal");
+                if (keys.LegacyUntil is { } until && e.OccurredAt >= until)
+                    return Broken(count, ChainBreak.Forged, e.Id, sequence, $"an unkeyed (SHA-256) entry dated after keyed sealing began ({until:u})");
+                if (AuditHash.Compute(e, sequence, e.PreviousHash) != e.Hash)
+                    return Broken(count, ChainBreak.Edited, e.Id, sequence, "the entry's fields do not match its (legacy SHA-256) hash");
+            }
+            else
+            {
+                keyed = true;
+                if (keys.Find(e.KeyId) is not { } key)
+                    return Broken(count, ChainBreak.Forged, e.Id, sequence, $"sealed with key '{e.KeyId}', which this portal does not hold");
+                if (!mac.Matches(key, e, sequence, e.PreviousHash, e.Hash))
+                    return Broken(count, ChainBreak.Edited, e.Id, sequence, "the entry's fields do not match its MAC (edited, or forged without the key)");
+            }
+            if (anchor is not null && sequence == anchor.Sequence && e.Hash != anchor.HeadMac)
+                return Broken(count, ChainBreak.Truncated, e.Id, sequence,
+                    $"the entry at the checkpoint of {anchor.At:u} (sequence {anchor.Sequence}) is not the one checkpointed: the chain was rewritten");
             previous = e.Hash;
-            previousId = e.Id;
+            lastId = e.Id;
             expected++;
         }
-        if (head is not null && (head.LastSequence != expected - 1 || head.LastHash != previous))
-            return new ChainVerification(organisationId, checkedCount, ChainBreak.Deleted, head.LastEntryId, head.LastSequence, "the newest entries were removed");
-        return new ChainVerification(organisationId, checkedCount, null, null, null, null);
+        var last = expected - 1;
+        if (anchor is not null && last < anchor.Sequence)
+            return Broken(count, ChainBreak.Truncated, lastId, last,
+                $"the chain ends at sequence {last}, but the checkpoint of {anchor.At:u} recorded sequence {anchor.Sequence}: entries were cut and the head rewound");
+        if (head is not null && head.LastSequence > last)
+            return Broken(count, ChainBreak.Deleted, head.LastEntryId, head.LastSequence, $"the head is at sequence {head.LastSequence}, the chain ends at {last}: the newest entries were removed");
+        if (head is not null && head.LastSequence < last)
+            return Broken(count, ChainBreak.Inserted, lastId, last, $"entries beyond the head (sequence {head.LastSequence}) were appended around the portal");
+        if (head is not null && head.LastHash != previous)
+            return Broken(count, ChainBreak.Edited, head.LastEntryId, head.LastSequence, "the head's MAC is not the last entry's");
+        if (head is null && count > 0)
+            return Broken(count, ChainBreak.Deleted, lastId, last, "the chain's head was removed");
+        return new ChainVerification(organisationId, count, null, null, null, null, anchor);
     }
 
-    /// <summary>Verifies and records the result in the organisation's audit log; a broken chain is a security event.</summary>
-    public async Task<ChainVerification> VerifyAndRecordAsync(long organisationId, AuditActor actor, CancellationToken ct = default)
+    /// <summary>Verifies and records the result in the chain's own audit log; a broken chain is a security event.</summary>
+    public async Task<ChainVerification> VerifyAndRecordAsync(long organisationId, AuditActor actor, AuditCheckpoint? anchor = null, CancellationToken ct = default)
     {
-        var result = await VerifyAsync(organisationId, ct);
+        var result = await VerifyAsync(organisationId, anchor, ct);
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
-        AuditLog.Add(db, organisationId, actor, clock.GetUtcNow(), result.Intact ? "audit.chain_verified" : "audit.chain_broken",
+        AuditLog.Add(db, organisationId == 0 ? null : organisationId, actor, clock.GetUtcNow(), result.Intact ? "audit.chain_verified" : "audit.chain_broken",
             result.Intact ? AuditOutcome.Succeeded : AuditOutcome.Failed, "AuditEntry", result.EntryId?.ToString(), securityEvent: !result.Intact,
-            details: new { checked_entries = result.EntriesChecked, broken = result.Break?.ToString(), sequence = result.Sequence, result.Detail });
+            details: new
+            {
+                checked_entries = result.EntriesChecked, broken = result.Break?.ToString(), sequence = result.Sequence, result.Detail,
+                checkpoint = result.Checkpoint is { } c ? new { c.Sequence, c.At } : null,
+            });
         await db.SaveChangesAsync(ct);
-        if (!result.Intact) logger.LogWarning("Audit chain of organisation {Org} is broken at entry {Entry}: {Break}", organisationId, result.EntryId, result.Break);
+        if (!result.Intact) logger.LogWarning("Audit chain of organisation {Org} is broken at entry {Entry}: {Break} ({Detail})", organisationId, result.EntryId, result.Break, result.Detail);
         return result;
     }
 
-    /// <summary>The recurring verification of every organisation's chain.</summary>
+    /// <summary>
+    /// The recurring verification of every chain: each organisation, organisation 0, and any chain that only a head or a checkpoint
+    /// still knows (a wiped organisation).
+    /// </summary>
     public async Task RunVerificationAsync(CancellationToken ct)
     {
-        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
-        foreach (var org in await db.Organisations.Select(o => o.Id).ToListAsync(ct))
-            await VerifyAndRecordAsync(org, AuditActor.System("audit verification job"), ct);
-    }
-}
-
-/// <summary>Seals new audit entries every few seconds in the background (<c>Audit:SealIntervalSeconds</c>, 0 = off).</summary>
-public sealed class AuditSealerHostedService(AuditChainService chain, IConfiguration configuration, ILogger<AuditSealerHostedService> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var seconds = configuration.GetValue("Audit:SealIntervalSeconds", 2);
-        if (seconds <= 0) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var chains = new SortedSet<long> { 0 };
+        await using (var db = (await factory.CreateDbContextAsync(ct)).ForSystem())
         {
-            try
-            {
-                await chain.SealAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Sealing is retried on the next tick; entries stay unsealed (and verifiable as such) meanwhile.
-                logger.LogError(ex, "Sealing the audit chain failed");
-            }
+            chains.UnionWith(await db.Organisations.Select(o => o.Id).ToListAsync(ct));
+            chains.UnionWith(await db.AuditChainHeads.Select(h => h.OrganisationId).ToListAsync(ct));
         }
+        chains.UnionWith(await checkpoints.ChainsAsync(ct));
+        foreach (var org in chains)
+            await VerifyAndRecordAsync(org, AuditActor.System("audit verification job"), ct: ct);
     }
 }

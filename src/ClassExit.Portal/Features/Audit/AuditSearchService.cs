@@ -30,7 +30,7 @@ public sealed record AuditResultPage(IReadOnlyList<AuditRow> Items, long? OlderC
 public sealed record HistoryMessage(long MessageId, DateTimeOffset SentAt, string Body, DateTimeOffset? PurgeAfter);
 
 /// <summary>Searches of the audit log (keyset paging, so it stays fast over millions of rows) and of departed members' history.</summary>
-public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, AuditChainService chain)
+public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, AuditChainService chain, AuditCheckpoints checkpoints)
 {
     public const int PageSize = 50;
 
@@ -113,7 +113,26 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         var user = await tenantDb.UserAsync();
         await using (var db = await tenantDb.CreateAsync(ct))
             if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.VerifyAuditChain, "AuditEntry", null, ct) is { } refused) return (refused, null);
-        return (null, await chain.VerifyAndRecordAsync(user.OrganisationId, AuditActor.From(user), ct));
+        return (null, await chain.VerifyAndRecordAsync(user.OrganisationId, AuditActor.From(user), ct: ct));
+    }
+
+    /// <summary>
+    /// A signed checkpoint of the organisation's chain as it stands now, for an admin to keep outside the portal (ADR 0010). The
+    /// download is recorded first, so the checkpoint covers its own record; it is also appended to the checkpoint file. Admins and
+    /// auditors (whoever may verify the chain).
+    /// </summary>
+    public async Task<(int? Code, SignedCheckpoint? Checkpoint)> DownloadCheckpointAsync(CancellationToken ct = default)
+    {
+        var user = await tenantDb.UserAsync();
+        await using (var db = await tenantDb.CreateAsync(ct))
+        {
+            if (await authorizer.DemandOrganisationAsync(db, user, PortalAction.VerifyAuditChain, "AuditEntry", null, ct) is { } refused) return (refused, null);
+            AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "audit.checkpoint_downloaded", AuditOutcome.Succeeded, "AuditEntry");
+            await db.SaveChangesAsync(ct);
+        }
+        // A chain that no longer agrees with its last checkpoint gets no new one (it would bless the break): the admin then gets
+        // that last trustworthy checkpoint, and Verify names the break.
+        return (null, await checkpoints.CheckpointAsync(user.OrganisationId, ct) ?? await checkpoints.LatestAsync(user.OrganisationId, ct));
     }
 
     /// <summary>

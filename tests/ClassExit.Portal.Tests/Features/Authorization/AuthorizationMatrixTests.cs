@@ -285,6 +285,8 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
             (db, c) => db.AuditEntries.AnyAsync(a => a.Action == "audit.chain_verified" && a.ActorUserId == c.World.Accounts[Enum.Parse<Persona>(c.Arranged.Keys.Single())].UserId)),
         new("AuditSearchService.StartExportAsync", false, Only(Persona.Admin, Persona.Auditor, Persona.Foreign), Nobody, NoArrange,
             c => c.Get<AuditSearchService>().StartExportAsync(new AuditFilter()), Audited("audit.export_started")),
+        new("AuditSearchService.DownloadCheckpointAsync", false, Only(Persona.Admin, Persona.Auditor, Persona.Foreign), Nobody, NoArrange,
+            c => c.Get<AuditSearchService>().DownloadCheckpointAsync(), Audited("audit.checkpoint_downloaded")),
         new("AuditSearchService.SearchDepartedHistoryAsync", true, Only(Persona.Admin), Only(Persona.Admin), DepartedStudentAsync,
             c => c.Get<AuditSearchService>().SearchDepartedHistoryAsync(c.Arranged["student"], c.ClassId, "家长投诉调查", null),
             (db, c) => db.AuditEntries.AnyAsync(a => a.Outcome == AuditOutcome.Succeeded && a.MemberId == c.Arranged["student"])),
@@ -318,7 +320,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["AuditSearchService.SearchAsync"] = "read", ["AuditSearchService.ActorsAsync"] = "read", ["AuditSearchService.StreamAsync"] = "read",
         ["ChatExportService.EstimateAsync"] = "read", ["ChatExportService.CheckAsync"] = "the ExportMessages check itself, before WriteAsync",
         ["SignInAuditService.*"] = "the sign-in flow's own record (anonymous by nature)",
-        ["AuditChainService.*"] = "system scope: sealing and verification jobs; Verify now goes through AuditSearchService.VerifyNowAsync",
+        ["AuditChainService.*"] = "system scope: the verification job; Verify now goes through AuditSearchService.VerifyNowAsync",
     };
 
     public static TheoryData<string, Persona, bool> Cells()
