@@ -16,7 +16,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-// Benchmarks on real SQLite files, in Release: `-- scale [--smoke] [--no-docs]`, `-- sync-check`, `-- purge`, `-- all`.
+// Benchmarks on real SQLite files, in Release: `-- scale [--smoke] [--no-docs] [--only prefix,…]`, `-- sync-check`, `-- purge`, `-- all`.
 // Each figure is one line: figure <name> median_ms=… p95_ms=… raw_p95_ms=… ratio=… goal=… verdict=pass|fail (docs/benchmarks.md).
 // Nothing here asserts a time: the exit code is non-zero only when a benchmark could not run.
 var which = args.FirstOrDefault() ?? "all";
@@ -27,7 +27,10 @@ if (which is not ("all" or "scale" or "sync-check" or "purge"))
     Console.Error.WriteLine($"Unknown benchmark '{which}': use scale [--smoke] [--no-docs], sync-check, purge or all.");
     return 2;
 }
-if (which is "scale" or "all") await ScaleBenchmark.RunAsync(smoke, root);
+// --only a,b: measure only the scale figures whose names start with a or b (docs are then not rewritten).
+var onlyAt = Array.IndexOf(args, "--only");
+IReadOnlyList<string> only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+if (which is "scale" or "all") await ScaleBenchmark.RunAsync(smoke, root, only);
 if (which is "sync-check" or "all")
 {
     var report = new Report("sync-check");

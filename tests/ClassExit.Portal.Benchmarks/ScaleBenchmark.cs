@@ -24,13 +24,17 @@ namespace ClassExit.Portal.Benchmarks;
 /// issue 16's figures on the scale database, through the real services (as the pages and endpoints call them), each beside the very
 /// statements the service ran, replayed in raw SQL on one connection to the same file, alternately.
 /// </summary>
-internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report, bool smoke)
+internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report, bool smoke, IReadOnlyList<string> only)
 {
+    /// <summary>Whether a figure is measured in this run (<c>--only a,b</c>: figures whose name starts with one of them).</summary>
+    private bool Wanted(string name) => only.Count == 0 || only.Any(o => name.StartsWith(o, StringComparison.Ordinal));
+
     private readonly SqlCapture _capture = new();
+    private readonly System.Text.StringBuilder _statements = new();
     private readonly List<ServiceProvider> _providers = [];
     private SqliteConnection _raw = null!;
 
-    public static async Task RunAsync(bool smoke, string? repositoryRoot)
+    public static async Task RunAsync(bool smoke, string? repositoryRoot, IReadOnlyList<string> only)
     {
         var total = Stopwatch.StartNew();
         var size = smoke ? ScaleSize.Smoke : ScaleSize.Full;
@@ -45,7 +49,7 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
 
         var report = new Report(smoke ? "scale-smoke" : "scale");
         if (built) report.Note($"Built the {size.Name} database in {buildTime.TotalSeconds:0} s, of which sealing the audit chain in C# (one AuditHash.Compute per entry) took {sealTime.TotalSeconds:0} s.");
-        var bench = new ScaleBenchmark(size, work, report, smoke);
+        var bench = new ScaleBenchmark(size, work, report, smoke, only);
         try
         {
             await bench.MeasureAsync();
@@ -56,9 +60,9 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
             SqliteConnection.ClearAllPools();
             foreach (var f in new[] { work, work + "-wal", work + "-shm" }) File.Delete(f);
         }
-        await SyncCheckBenchmark.RunAsync(devices: smoke ? 2_000 : 100_000, report);
+        if (bench.Wanted("sync_check")) await SyncCheckBenchmark.RunAsync(devices: smoke ? 2_000 : 100_000, report);
         Console.WriteLine($"{report.Figures.Count(f => f.Pass)} of {report.Figures.Count} figures pass; scale benchmark took {total.Elapsed.TotalMinutes:0.0} min.");
-        if (!smoke && repositoryRoot is not null)
+        if (!smoke && only.Count == 0 && repositoryRoot is not null)
             report.WriteDocs(repositoryRoot, "Scale (`-- scale`)",
                 "A SQLite file of ≥ 1,000,000 memberships, ≥ 5,000,000 sealed audit entries, ≥ 20,000 pending exit requests and ≥ 2,000,000 chat messages " +
                 "(≥ 1,000,000 due for purge), built by set-based SQL after the app's own migrations; every figure through the real services " +
@@ -111,9 +115,25 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
         return (service, rawTimes, commands);
     }
 
+    /// <summary>Keeps a figure's statements for <c>statements-&lt;size&gt;.sql</c> (sqlite3's <c>.parameter set</c> lines, then the SQL).</summary>
+    private void Keep(string name, IReadOnlyList<CapturedCommand> commands)
+    {
+        _statements.AppendLine($"-- figure {name}");
+        foreach (var c in commands)
+        {
+            _statements.AppendLine(".parameter clear");
+            foreach (var (p, value, _) in c.Parameters)
+                _statements.AppendLine($".parameter set {p} {(value is string text ? "\"'" + text.Replace("'", "''") + "'\"" : value is bool b ? (b ? "1" : "0") : value is null ? "NULL" : Convert.ToString(value, CultureInfo.InvariantCulture))}");
+            _statements.AppendLine(c.Text.TrimEnd().TrimEnd(';') + ";");
+        }
+        _statements.AppendLine();
+    }
+
     private async Task ReadFigureAsync(string name, Func<Task> call, double goalMs, string note = "")
     {
+        if (!Wanted(name)) return;
         var (service, raw, commands) = await MeasureAsync(call);
+        Keep(name, commands);
         report.Add(Figure.P95(name, service, raw, goalMs, Join(note, $"{service.Count} samples, {commands.Count} statements")));
     }
 
@@ -198,14 +218,19 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
         await RatioFigureAsync("rest_list_class_members", async () => _ = await keyClasses.GetMembersAsync(classId, new PageRequest(1, 50))
             ?? throw new InvalidOperationException("class members not found"));
 
-        await BulkExitsAsync(schoolId, schoolKey);
-        await PurgeAsync(schoolId, schoolAdmin);
-        await SealAndVerifyAsync(schoolId, schoolAdmin);
+        if (Wanted("bulk_exit")) await BulkExitsAsync(schoolId, schoolKey);
+        if (Wanted("purge")) await PurgeAsync(schoolId, schoolAdmin);
+        if (Wanted("audit_seal") || Wanted("audit_verify")) await SealAndVerifyAsync(schoolId, schoolAdmin);
+        var statements = Path.Combine(Path.GetDirectoryName(work)!, $"statements-{size.Name}.sql");
+        await File.WriteAllTextAsync(statements, _statements.ToString());
+        Console.WriteLine($"The statements of every figure: {statements}");
     }
 
     private async Task RatioFigureAsync(string name, Func<Task> call)
     {
+        if (!Wanted(name)) return;
         var (service, raw, commands) = await MeasureAsync(call);
+        Keep(name, commands);
         report.Add(Figure.Ratio_(name, service, raw!, 1.5, $"{service.Count} samples, {commands.Count} statements"));
     }
 
@@ -242,12 +267,13 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
             .Select(long.Parse).Chunk(size.BulkMembers).ToList();
         BatchRequest Request(long[] members, bool dry) => new(operatorId, classIds, members, reason, false, dry);
         string Summary(BatchOutcome o) => o.Response is null ? $"refused {o.Code} {o.Detail}"
-            : string.Join(", ", o.Response.Results.GroupBy(r => r.Status).Select(g => $"{g.Count()} {g.Key}"));
+            : string.Join(", ", o.Response.Results.GroupBy(r => (r.Status, r.Code)).Select(g => $"{g.Count()} {g.Key.Status}{(g.Key.Code is { } c ? $" ({c})" : "")}"));
 
         // Dry: the last cohort, never really exited.
         var dryCohort = cohort[^1];
         var dryOutcome = await batch.RunAsync(Request(dryCohort, true), null);
         var (dry, _, dryCommands) = await MeasureAsync(() => batch.RunAsync(Request(dryCohort, true), null), raw: false);
+        Keep("bulk_exit_dry", dryCommands);
         report.Add(Figure.P95($"bulk_exit_{size.BulkClasses}x{size.BulkMembers}_dry", dry, null, 1000,
             $"{dry.Count} samples, {dryCommands.Count} statements per run; {Summary(dryOutcome)}"));
 
@@ -344,6 +370,7 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
         }
         finally { SqlCapture.End(); }
         verify.Stop();
+        Keep("audit_verify_all", commands);
         var rawSw = Stopwatch.StartNew();
         await SqlCapture.ReplayAsync(_raw, commands);
         rawSw.Stop();

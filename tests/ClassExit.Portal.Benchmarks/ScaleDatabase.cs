@@ -161,7 +161,7 @@ internal static class ScaleDatabase
                        'B' || o.org || '-' || printf('%07d', n.i), NULL,
                        CASE n.i % 6 WHEN 0 THEN '一部' WHEN 1 THEN '二部' WHEN 2 THEN '三部' WHEN 3 THEN '教务处' WHEN 4 THEN '运营中心' ELSE '信息科技部' END,
                        CASE WHEN n.i % 20 = 0 THEN 1 ELSE 0 END, 0, CASE WHEN n.i % 500 = 7 THEN 1 ELSE 0 END, 0, NULL
-                FROM bench_org o JOIN bench_n n ON n.i < o.members;
+                FROM bench_org o CROSS JOIN bench_n n ON n.i < o.members;
                 """);
             await ExecAsync(c, """
                 CREATE TEMP TABLE bench_staff (org INTEGER, idx INTEGER, id INTEGER, name TEXT, PRIMARY KEY (org, idx));
@@ -189,8 +189,8 @@ internal static class ScaleDatabase
                        CASE WHEN n.i >= {size.BulkClasses} AND n.i % 149 = 6 THEN 1 ELSE 0 END,
                        s.id, {now.UtcTicks} - (200 + n.i % 400) * {TimeSpan.TicksPerDay},
                        CASE WHEN n.i >= {size.BulkClasses} AND n.i % 33 = 5 THEN {now.UtcTicks} - (n.i % 30) * {TimeSpan.TicksPerDay} END, 0
-                FROM bench_org o JOIN bench_count k ON k.org = o.org JOIN bench_n n ON n.i < o.classes
-                JOIN bench_staff s ON s.org = o.org AND s.idx = n.i % k.staff;
+                FROM bench_org o CROSS JOIN bench_count k ON k.org = o.org CROSS JOIN bench_n n ON n.i < o.classes
+                CROSS JOIN bench_staff s ON s.org = o.org AND s.idx = n.i % k.staff;
                 CREATE TEMP TABLE bench_class (org INTEGER, idx INTEGER, id INTEGER, status INTEGER, created INTEGER, PRIMARY KEY (org, idx));
                 INSERT INTO bench_class SELECT OrganisationId, row_number() OVER (PARTITION BY OrganisationId ORDER BY Id) - 1, Id, Status, CreatedAt
                     FROM Classes WHERE OwnerMemberId IN (SELECT id FROM bench_staff);
@@ -203,8 +203,8 @@ internal static class ScaleDatabase
                 INSERT INTO Memberships (OrganisationId, ClassId, MemberId, Role, State, JoinedAt, LeftAt, Version)
                 SELECT bc.org, bc.id, s.id, r.role, CASE WHEN bc.status = 1 THEN 3 ELSE 0 END, bc.created + r.role * {TimeSpan.TicksPerHour},
                        CASE WHEN bc.status = 1 THEN {now.UtcTicks} - {TimeSpan.TicksPerDay} END, 0
-                FROM bench_class bc JOIN bench_count k ON k.org = bc.org
-                JOIN (SELECT 3 AS role, 0 AS off UNION ALL SELECT 2, 1 UNION ALL SELECT 1, 2 UNION ALL SELECT 1, 3) r
+                FROM bench_class bc CROSS JOIN bench_count k ON k.org = bc.org
+                CROSS JOIN (SELECT 3 AS role, 0 AS off UNION ALL SELECT 2, 1 UNION ALL SELECT 1, 2 UNION ALL SELECT 1, 3) r
                 JOIN bench_staff s ON s.org = bc.org AND s.idx = (bc.idx + r.off) % k.staff;
                 INSERT INTO Memberships (OrganisationId, ClassId, MemberId, Role, State, JoinedAt, LeftAt, Version)
                 SELECT bc.org, bc.id, l.id, 0,
