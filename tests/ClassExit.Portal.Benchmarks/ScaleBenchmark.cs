@@ -43,7 +43,7 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
         var (pristine, built, buildTime, sealTime) = await ScaleDatabase.EnsureAsync(size, cacheDir);
         if (!built) Console.WriteLine($"Reusing {pristine}");
         // Every run works on a fresh copy: the purge, bulk exits and sealing change data.
-        var work = Path.Combine(cacheDir, $"work-{size.Name}.db");
+        var work = Path.Combine(cacheDir, $"work-{size.Name}-{Environment.ProcessId}.db");
         foreach (var f in new[] { work, work + "-wal", work + "-shm" }) File.Delete(f);
         File.Copy(pristine, work);
 

@@ -38,7 +38,7 @@ internal sealed record ScaleSize(string Name, int ExtraOrganisations, int School
 internal static class ScaleDatabase
 {
     /// <summary>Bump when the generated data changes.</summary>
-    public const int GeneratorVersion = 1;
+    public const int GeneratorVersion = 2;
 
     private const string DetailJson = "{\"field\":\"Department\",\"before\":\"一部\",\"after\":\"二部\"}";
 
@@ -51,8 +51,9 @@ internal static class ScaleDatabase
         var stamp = $"{LastMigrationId()}-g{GeneratorVersion}";
         var path = System.IO.Path.Combine(cacheDir, $"scale-{size.Name}-{stamp}.db");
         if (File.Exists(path)) return (path, false, TimeSpan.Zero, TimeSpan.Zero);
-        foreach (var old in Directory.GetFiles(cacheDir, $"scale-{size.Name}-*")) File.Delete(old);
-        var building = path + ".building";
+        foreach (var old in Directory.GetFiles(cacheDir, $"scale-{size.Name}-*.db").Where(f => f != path)) File.Delete(old);
+        // Per process: two runs at once (e.g. two tests/run.sh) each build their own and the first to finish is kept.
+        var building = $"{path}.{Environment.ProcessId}.building";
         foreach (var f in new[] { building, building + "-wal", building + "-shm" }) File.Delete(f);
         var sw = Stopwatch.StartNew();
         var now = DateTimeOffset.UtcNow;
@@ -65,7 +66,14 @@ internal static class ScaleDatabase
             await c.OpenAsync();
             sealTime = await GrowAsync(c, size, now);
         }
-        File.Move(building, path);
+        try
+        {
+            File.Move(building, path);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(building);
+        }
         sw.Stop();
         Console.WriteLine($"  built in {sw.Elapsed.TotalSeconds:0.0} s (sealing {sealTime.TotalSeconds:0.0} s): {path}");
         return (path, true, sw.Elapsed, sealTime);
