@@ -42,6 +42,21 @@ run ClassExit.Portal.Domain.Tests
 run ClassExit.Portal.Tests
 run ClassExit.Portal.BrowserTests
 
+# The benchmarks only in their smoke size, so that they keep compiling and running: each figure once, no time is asserted
+# (the Debug build above; speed is measured in Release, docs/benchmarks.md). Every figure line must be in the documented form.
+echo "==> Benchmark smoke run (scale --smoke: a few thousand rows)"
+bench_log="$results/benchmark-smoke.txt"
+if dotnet run -c Debug --no-build --project tests/ClassExit.Portal.Benchmarks -- scale --smoke > "$bench_log" 2>&1; then
+  lines=$(grep -c "^figure " "$bench_log" || true)
+  wellformed=$(grep -cE "^figure [A-Za-z0-9_]+ median_ms=[0-9.]+ p95_ms=[0-9.]+ raw_p95_ms=([0-9.]+|-) ratio=([0-9.]+|-) goal=[^ ]+ verdict=(pass|fail)$" "$bench_log" || true)
+  echo "$lines figure lines"
+  if [ "$lines" -eq 0 ] || [ "$lines" -ne "$wellformed" ]; then
+    echo "The benchmark smoke run printed $lines figure lines, $wellformed of them well-formed" >&2; grep "^figure " "$bench_log" || true; status=1
+  fi
+else
+  echo "---- benchmark smoke run output (tail) ----"; tail -40 "$bench_log"; status=1
+fi
+
 passed=$(awk '/^[[:space:]]+Passed:[[:space:]]*[0-9]+/ {s+=$2} END {print s+0}' "$results"/*.log)
 failed=$(awk '/^[[:space:]]+Failed:[[:space:]]*[0-9]+/ {s+=$2} END {print s+0}' "$results"/*.log)
 echo "==> Finished in $(( $(date +%s) - started )) s"

@@ -21,7 +21,11 @@ namespace ClassExit.Portal.TestSupport;
 /// </summary>
 public static class ServicesOnDatabase
 {
-    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock, IDictionary<string, string?>? settings = null)
+    /// <param name="settings">More configuration (e.g. audit key settings).</param>
+    /// <param name="configureDb">More options for every context (e.g. the benchmark's command interceptor).</param>
+    /// <param name="pooling">Pool connections as the portal does (tests keep it off so that a test's file can be deleted).</param>
+    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock, IDictionary<string, string?>? settings = null,
+        Action<DbContextOptionsBuilder>? configureDb = null, bool pooling = false)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -36,7 +40,11 @@ public static class ServicesOnDatabase
         services.AddPortalIdentity();
         services.AddPortalFeatures();
         services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();
-        services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False"));
+        services.AddDbContextFactory<PortalDbContext>(o =>
+        {
+            o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling={pooling}");
+            configureDb?.Invoke(o);
+        });
         services.AddSingleton(clock);
         services.AddScoped(_ => user);
         return services.BuildServiceProvider();
@@ -44,6 +52,14 @@ public static class ServicesOnDatabase
 
     /// <summary>The principal the sign-in would give the account <paramref name="email"/> (its roles, organisation and member).</summary>
     public static async Task<ICurrentUser> AccountAsync(string databasePath, string email)
+    {
+        return From(await ClaimsAsync(databasePath, email));
+    }
+
+    /// <summary>An <see cref="ICurrentUser"/> for a principal built elsewhere.</summary>
+    public static ICurrentUser From(ClaimsPrincipal principal) => new Principal(principal);
+
+    private static async Task<ClaimsPrincipal> ClaimsAsync(string databasePath, string email)
     {
         await using var services = Create(databasePath, new Principal(new ClaimsPrincipal()), TimeProvider.System);
         await using var db = (await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync()).ForSystem();
@@ -53,7 +69,7 @@ public static class ServicesOnDatabase
         if (account.OrganisationId is { } org) claims.Add(new Claim(PortalClaims.OrganisationId, org.ToString()));
         if (account.MemberId is { } member) claims.Add(new Claim(PortalClaims.MemberId, member.ToString()));
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return new Principal(new ClaimsPrincipal(new ClaimsIdentity(claims, "Test")));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, "Test"));
     }
 
     private sealed class UnprocessedJobs : IBackgroundJobClient
