@@ -38,7 +38,17 @@ internal sealed record ScaleSize(string Name, int ExtraOrganisations, int School
 internal static class ScaleDatabase
 {
     /// <summary>Bump when the generated data changes.</summary>
-    public const int GeneratorVersion = 2;
+    public const int GeneratorVersion = 3;
+
+    /// <summary>The benchmark's own audit key (never a real one): the generator seals with it and every service provider verifies with it.</summary>
+    public static readonly AuditKey BenchKey = new("bench1", System.Text.Encoding.UTF8.GetBytes("classexit-benchmark-audit-key-32-bytes!"));
+
+    public static IDictionary<string, string?> AuditSettings => new Dictionary<string, string?>
+    {
+        ["Audit:CurrentKeyId"] = BenchKey.Id,
+        ["Audit:Keys:0:Id"] = BenchKey.Id,
+        ["Audit:Keys:0:Key"] = Convert.ToBase64String(BenchKey.Secret),
+    };
 
     private const string DetailJson = "{\"field\":\"Department\",\"before\":\"一部\",\"after\":\"二部\"}";
 
@@ -89,14 +99,14 @@ internal static class ScaleDatabase
     /// <summary>The app's migrations on <paramref name="path"/>, through the portal's own registrations.</summary>
     public static async Task MigrateAsync(string path)
     {
-        await using var services = ServicesOnDatabase.Create(path, ServicesOnDatabase.From(new ClaimsPrincipal()), TimeProvider.System);
+        await using var services = ServicesOnDatabase.Create(path, ServicesOnDatabase.From(new ClaimsPrincipal()), TimeProvider.System, AuditSettings);
         await using var db = (await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync()).ForSystem();
         await db.Database.MigrateAsync();
     }
 
     public static async Task MigrateAndSeedDemoAsync(string path, TimeProvider clock)
     {
-        await using var services = ServicesOnDatabase.Create(path, ServicesOnDatabase.From(new ClaimsPrincipal()), clock);
+        await using var services = ServicesOnDatabase.Create(path, ServicesOnDatabase.From(new ClaimsPrincipal()), clock, AuditSettings);
         var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
         await using (var db = (await factory.CreateDbContextAsync()).ForSystem())
             await db.Database.MigrateAsync();
@@ -333,7 +343,7 @@ internal static class ScaleDatabase
     }
 
     /// <summary>The MAC of one entry, exactly as the portal seals it: the one domain function this generator calls.</summary>
-    private static string Seal(AuditEntry entry, long sequence, string? previousHash) => AuditHash.Compute(entry, sequence, previousHash);
+    private static string Seal(AuditEntry entry, long sequence, string? previousHash) => AuditMac.Compute(BenchKey, entry, sequence, previousHash);
 
     private static readonly PropertyInfo IdProperty = typeof(AuditEntry).GetProperty(nameof(AuditEntry.Id))!;
 
@@ -348,7 +358,7 @@ internal static class ScaleDatabase
             while (await r.ReadAsync()) heads[r.GetInt64(0)] = (r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetString(3));
         }
         await using var update = c.CreateCommand();
-        update.CommandText = "UPDATE AuditEntries SET Sequence = $s, PreviousHash = $p, Hash = $h WHERE Id = $id";
+        update.CommandText = $"UPDATE AuditEntries SET Sequence = $s, PreviousHash = $p, Hash = $h, KeyId = '{BenchKey.Id}' WHERE Id = $id";
         var ps = update.Parameters.Add("$s", SqliteType.Integer);
         var pp = update.Parameters.Add("$p", SqliteType.Text);
         var ph = update.Parameters.Add("$h", SqliteType.Text);
