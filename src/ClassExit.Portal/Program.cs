@@ -5,6 +5,7 @@ using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
 
@@ -20,6 +21,7 @@ builder.Services.AddPlatformHome();
 builder.Services.AddPortalJobs(builder.Configuration);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures();
+builder.Services.AddDevelopmentDiagnostics(builder.Environment);
 
 var app = builder.Build();
 
@@ -50,6 +52,7 @@ app.MapChatExport();
 app.MapAuditExport();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
+app.MapDevelopmentDiagnostics();
 
 await app.InitialisePortalDatabaseAsync();
 if (await FirstAdminCommand.TryRunAsync(app, args)) return;

@@ -18,6 +18,7 @@ using Microsoft.Extensions.Options;
 var which = args.FirstOrDefault() ?? "all";
 if (which is "all" or "sync-check") await SyncCheckBenchmark.RunAsync(devices: 100_000);
 if (which is "all" or "purge") await PurgeBenchmark.RunAsync(messages: 1_000_000);
+if (which is "circuits") await CircuitBenchmark.RunAsync();
 
 internal static class SyncCheckBenchmark
 {

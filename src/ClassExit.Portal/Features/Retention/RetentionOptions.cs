@@ -18,7 +18,7 @@ public sealed class RetentionOptions
 
     /// <summary>How long one batch's write transaction should hold the database's write lock (SQLite: every other writer waits).</summary>
     [Range(10, 1000)]
-    public int TargetBatchMilliseconds { get; set; } = 100;
+    public int TargetBatchMilliseconds { get; set; } = 50;
 
     /// <summary>Largest personal chat export (guide: 2 GB).</summary>
     [Range(1, long.MaxValue)]
