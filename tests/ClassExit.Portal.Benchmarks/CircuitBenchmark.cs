@@ -27,6 +27,10 @@ internal static class CircuitBenchmark
         var rounds = int.Parse(Option("--rounds", "2"));
         var paths = Option("--paths", "/reason-codes,/").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var user = Option("--user", "admin@school.demo");
+        // Experiments: --portal-env DOTNET_gcServer=0;Circuit__X=1 sets the portal's environment; --hold N keeps the circuits open N s
+        // after measuring (for dotnet-gcdump / dotnet-counters on the printed process id).
+        var portalEnv = Option("--portal-env", "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', 2)).ToDictionary(e => e[0], e => e[1]);
+        var hold = int.Parse(Option("--hold", "0"));
 
         var data = Directory.CreateTempSubdirectory("classexit-circuits-");
         try
@@ -34,7 +38,7 @@ internal static class CircuitBenchmark
             foreach (var path in paths)
             {
                 // One portal process per path, so each path's circuits are measured alone.
-                await using var portal = await Portal.StartAsync(Path.Combine(data.FullName, "portal.db"));
+                await using var portal = await Portal.StartAsync(Path.Combine(data.FullName, "portal.db"), portalEnv);
                 using var playwright = await Playwright.CreateAsync();
                 await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
                 {
@@ -69,6 +73,11 @@ internal static class CircuitBenchmark
                 var name = path == "/" ? "dashboard" : path.Trim('/').Replace('/', '-');
                 Figure($"idle-circuit-kb-{name}-rss", rssKb);
                 Figure($"idle-circuit-kb-{name}-managed", managedKb);
+                if (hold > 0)
+                {
+                    Console.WriteLine($"holding {hold} s: portal process {portal.ProcessId}");
+                    await Task.Delay(TimeSpan.FromSeconds(hold));
+                }
                 await context.CloseAsync();
             }
         }
@@ -124,7 +133,9 @@ internal static class CircuitBenchmark
 
         public string BaseUrl { get; }
 
-        public static async Task<Portal> StartAsync(string database)
+        public int ProcessId => _process.Id;
+
+        public static async Task<Portal> StartAsync(string database, IReadOnlyDictionary<string, string> environment)
         {
             var root = AppContext.BaseDirectory;
             while (!File.Exists(Path.Combine(root, "ClassExit.Portal.sln"))) root = Path.GetDirectoryName(root) ?? throw new DirectoryNotFoundException("repository root");
@@ -141,8 +152,9 @@ internal static class CircuitBenchmark
             start.Environment["Sessions__SignInPerAccountLimit"] = "100000";
             start.Environment["Sessions__SignInPerIpLimit"] = "100000";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
+            foreach (var (key, value) in environment) start.Environment[key] = value;
             var process = Process.Start(start) ?? throw new InvalidOperationException("the portal did not start");
-            process.OutputDataReceived += (_, _) => { };
+            process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.StartsWith("fail") || line.StartsWith("crit") || line.Contains("Exception"))) Console.Error.WriteLine("portal: " + line); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("portal: " + e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
