@@ -23,7 +23,7 @@ public sealed class CircuitCounter : CircuitHandler
 }
 
 /// <summary>
-/// Development only: <c>GET /_dev/memory</c> forces a full blocking, compacting collection and answers the managed heap, the process's
+/// Development only, enterprise admins only: <c>GET /_dev/memory</c> (<c>?collect=false</c>: without collecting) forces a full blocking, compacting collection and answers the managed heap, the process's
 /// resident set and the open circuits, so the benchmark's <c>circuits</c> mode can measure what one idle circuit costs. Never mapped
 /// outside Development.
 /// </summary>
@@ -38,9 +38,9 @@ public static class DevelopmentDiagnostics
     public static WebApplication MapDevelopmentDiagnostics(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment()) return app;
-        app.MapGet("/_dev/memory", () =>
+        app.MapGet("/_dev/memory", (bool? collect) =>
         {
-            for (var i = 0; i < 2; i++)
+            for (var i = 0; collect != false && i < 2; i++)
             {
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
                 GC.WaitForPendingFinalizers();
@@ -53,7 +53,7 @@ public static class DevelopmentDiagnostics
                 heap_committed_bytes = info.TotalCommittedBytes,
                 rss_bytes = ResidentBytes(),
             });
-        }).AllowAnonymous().ExcludeFromDescription();
+        }).RequireAuthorization(Policies.EnterpriseAdmin).ExcludeFromDescription();
         return app;
     }
 
