@@ -5,6 +5,7 @@ using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
 
@@ -21,6 +22,7 @@ builder.Services.AddPlatformHome();
 builder.Services.AddPortalJobs(builder.Configuration);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures();
+builder.Services.AddDevelopmentDiagnostics(builder.Environment);
 
 var app = builder.Build();
 
@@ -53,6 +55,7 @@ app.MapAuditExport();
 app.MapAuditCheckpoints();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
+app.MapDevelopmentDiagnostics();
 
 // Audit keys first: no audit entry can be written without them (ADR 0010).
 app.Services.GetRequiredService<AuditKeyRing>().EnsureLoaded();

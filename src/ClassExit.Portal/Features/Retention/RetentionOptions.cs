@@ -11,9 +11,14 @@ public sealed class RetentionOptions
     [Required]
     public string PurgeCron { get; set; } = "0 19 * * *";
 
-    /// <summary>Rows deleted per statement, each batch in its own short transaction (at most 4,000).</summary>
+    /// <summary>Most messages per batch, each batch in its own short transaction (at most 4,000: SQL Server escalates to a table lock
+    /// at 5,000 row locks). Batches are sized down from it so that each holds the write lock about <see cref="TargetBatchMilliseconds"/>.</summary>
     [Range(100, 4000)]
     public int BatchSize { get; set; } = 4000;
+
+    /// <summary>How long one batch's write transaction should hold the database's write lock (SQLite: every other writer waits).</summary>
+    [Range(10, 1000)]
+    public int TargetBatchMilliseconds { get; set; } = 50;
 
     /// <summary>Largest personal chat export (guide: 2 GB).</summary>
     [Range(1, long.MaxValue)]
