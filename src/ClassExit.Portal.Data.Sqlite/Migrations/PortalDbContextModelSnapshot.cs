@@ -368,6 +368,10 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.Property<int>("Refused")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RequestJson")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Silent")
                         .HasColumnType("INTEGER");
 
@@ -417,6 +421,9 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchExitId", "Id");
+
+                    b.HasIndex("BatchExitId", "ClassId", "MemberId")
+                        .IsUnique();
 
                     b.ToTable("BatchExitItems");
                 });

@@ -23,6 +23,7 @@ public static class ErrorCatalogue
     public const int OperatorNotKeyOwner = 40303;
     public const int NotFound = 40401;
     public const int IdempotencyConflict = 40901;
+    public const int IdempotencyInProgress = 40902;
     public const int QuotaExhausted = 42901;
     public const int UnfinishedApproval = 50031;
     public const int DeviceClockSkew = 50089;
@@ -80,6 +81,8 @@ public static class ErrorCatalogue
             "检查编号是否属于本组织。", "Check that the id belongs to this organisation."),
         new(IdempotencyConflict, 409, "Idempotency-Key 已用于不同的请求内容。", "The Idempotency-Key was already used with a different body.",
             "为新的请求使用新的 Idempotency-Key。", "Use a new Idempotency-Key for a new request."),
+        new(IdempotencyInProgress, 409, "使用该 Idempotency-Key 的请求仍在处理中。", "A request with this Idempotency-Key is still in progress.",
+            "按 Retry-After 等待后用相同的密钥和内容重试，将得到已存储的响应。", "Wait for Retry-After, then retry with the same key and body to get the stored response."),
         new(QuotaExhausted, 429, "本组织今日的批量调用配额已用完。", "The organisation's daily call quota is used up.",
             "等待配额在组织当地时间零点重置，或在门户申请提高配额。", "Wait for the reset at local midnight, or request a higher quota in the portal."),
         new(UnfinishedApproval, 409, "该班级存在未完成的审批流程。", "The class has an unfinished approval process for this member.",

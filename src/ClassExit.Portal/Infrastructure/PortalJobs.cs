@@ -86,6 +86,7 @@ public static class PortalJobs
             retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         jobs.AddOrUpdate<Features.Audit.AuditChainService>(Features.Audit.AuditChainService.VerifyJobId, j => j.RunVerificationAsync(CancellationToken.None),
             "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        Features.BulkExits.BulkExitJobs.RegisterBulkExitJobs(app.Services);
         if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))
             jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
                 "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
