@@ -21,7 +21,7 @@ namespace ClassExit.Portal.TestSupport;
 /// </summary>
 public static class ServicesOnDatabase
 {
-    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock)
+    public static ServiceProvider Create(string databasePath, ICurrentUser user, TimeProvider clock, Action<DbContextOptionsBuilder>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -30,7 +30,11 @@ public static class ServicesOnDatabase
         services.AddPortalIdentity();
         services.AddPortalFeatures();
         services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();
-        services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False"));
+        services.AddDbContextFactory<PortalDbContext>(o =>
+        {
+            o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling=False");
+            configure?.Invoke(o);
+        });
         services.AddSingleton(clock);
         services.AddScoped(_ => user);
         return services.BuildServiceProvider();

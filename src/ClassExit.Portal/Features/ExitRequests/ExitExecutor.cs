@@ -61,27 +61,38 @@ internal static class ExitExecutor
     private static long Leave(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now)
     {
         if (request.Id == 0) throw new InvalidOperationException("Save the exit request before completing it.");
+        var version = LeaveUnnotified(db, s, request, now);
+        if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
+        return version;
+    }
+
+    /// <summary><see cref="Leave"/> but the notification (which needs the request's id): the request may be unsaved.</summary>
+    private static long LeaveUnnotified(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now)
+    {
         var forced = request.Kind is ExitKind.ForceRemoval or ExitKind.HrBatch;
         s.Membership.Leave(now, forced, classDissolving: request.Kind == ExitKind.Dissolution);
         var version = s.Member.BumpMembershipVersion(now);
         db.MembershipChanges.Add(new Domain.Devices.MembershipChange(s.Organisation.Id, s.Member.Id, version, s.Class.Id, request.Kind.ToString(), now));
         request.Complete(now);
-        if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
         return version;
     }
 
     /// <summary>
     /// <see cref="CompleteAsync"/> for many exits at once (HR bulk exits, no handover plan), with the same effects on each: the
-    /// content of all of them changes in one statement per kind of content instead of four per exit. Runs inside the caller's
-    /// transaction; returns each request's effects for its audit entry.
+    /// content of all of them changes in one statement per kind of content instead of four per exit. The requests may be unsaved
+    /// (they are saved here); the caller saves the notifications with its audit entries. Runs inside the caller's transaction;
+    /// returns each request's effects for its audit entry.
     /// </summary>
     public static async Task<IReadOnlyDictionary<ExitRequest, ExitEffects>> CompleteManyAsync(PortalDbContext db,
         IReadOnlyList<(ExitSnapshot.Loaded Snapshot, ExitRequest Request)> exits, DateTimeOffset now, CancellationToken ct)
     {
         if (exits.Any(e => e.Request.Handover.Count > 0)) throw new InvalidOperationException("Exits with a handover plan complete one by one.");
-        var versions = exits.Select(e => Leave(db, e.Snapshot, e.Request, now)).ToList();
+        // The requests are written completed in one insert each (not inserted, then updated); the notifications follow once their ids exist.
+        var versions = exits.Select(e => LeaveUnnotified(db, e.Snapshot, e.Request, now)).ToList();
         await db.SaveChangesAsync(ct);
         if (exits.Count == 0) return new Dictionary<ExitRequest, ExitEffects>();
+        foreach (var (s, request) in exits.Where(e => !e.Request.Silent))
+            db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
 
         var pairs = exits.Select(e => (e.Snapshot.Class.Id, e.Snapshot.Member.Id)).ToHashSet();
         var classIds = pairs.Select(p => p.Item1).Distinct().ToList();

@@ -226,7 +226,6 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
         if (dryRun || completing.Count == 0) return outcomes;
 
-        await db.SaveChangesAsync(ct);
         var effects = await ExitExecutor.CompleteManyAsync(db, completing, now, ct);
         foreach (var (s, request) in completing)
         {
