@@ -388,6 +388,10 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.Property<int>("Refused")
                         .HasColumnType("int");
 
+                    b.Property<string>("RequestJson")
+                        .HasMaxLength(100000)
+                        .HasColumnType("nvarchar(max)");
+
                     b.Property<bool>("Silent")
                         .HasColumnType("bit");
 
@@ -439,6 +443,9 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchExitId", "Id");
+
+                    b.HasIndex("BatchExitId", "ClassId", "MemberId")
+                        .IsUnique();
 
                     b.ToTable("BatchExitItems");
                 });

@@ -376,6 +376,10 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.Property<int>("Refused")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RequestJson")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Silent")
                         .HasColumnType("INTEGER");
 
@@ -425,6 +429,9 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchExitId", "Id");
+
+                    b.HasIndex("BatchExitId", "ClassId", "MemberId")
+                        .IsUnique();
 
                     b.ToTable("BatchExitItems");
                 });

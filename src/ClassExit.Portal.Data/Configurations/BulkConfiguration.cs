@@ -12,6 +12,8 @@ internal sealed class BatchExitConfiguration : IEntityTypeConfiguration<BatchExi
     {
         b.Property(x => x.ReasonCode).HasMaxLength(6);
         b.Property(x => x.IdempotencyKey).HasMaxLength(TextLimits.IdempotencyKey);
+        // Up to 100 class ids and 1,000 member ids with who asked: about 20 KB.
+        b.Property(x => x.RequestJson).HasMaxLength(100_000);
         b.HasIndex(x => new { x.OrganisationId, x.StartedAt });
         b.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
     }
@@ -22,6 +24,8 @@ internal sealed class BatchExitItemConfiguration : IEntityTypeConfiguration<Batc
     public void Configure(EntityTypeBuilder<BatchExitItem> b)
     {
         b.HasIndex(x => new { x.BatchExitId, x.Id });
+        // One item per pair of a batch: a resumed background batch finds (and can never duplicate) the pairs already done.
+        b.HasIndex(x => new { x.BatchExitId, x.ClassId, x.MemberId }).IsUnique();
         b.HasOne<BatchExit>().WithMany().HasForeignKey(x => x.BatchExitId).OnDelete(DeleteBehavior.Cascade);
     }
 }

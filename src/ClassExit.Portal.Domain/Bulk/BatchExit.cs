@@ -6,6 +6,8 @@ public enum BatchStatus
     Completed = 1,
     /// <summary>The process stopped mid-batch; items already done stand (each item is all-or-nothing on its own).</summary>
     Interrupted = 2,
+    /// <summary>A background batch accepted (202) and not started yet.</summary>
+    Queued = 3,
 }
 
 public enum BatchItemStatus
@@ -55,6 +57,27 @@ public sealed class BatchExit : ITenantOwned
     public DateTimeOffset StartedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
     public string? IdempotencyKey { get; private set; }
+    /// <summary>
+    /// A background batch's request (class ids, member ids, who asked), stored with it so that a restart resumes it; null for a batch
+    /// run within its call.
+    /// </summary>
+    public string? RequestJson { get; private set; }
+
+    public bool RunsInBackground => RequestJson is not null;
+
+    /// <summary>A batch too large for one call: queued, run by a background job from its stored request.</summary>
+    public static BatchExit Queue(long organisationId, long operatorMemberId, long? apiKeyId, string reasonCode, bool silent, bool dryRun,
+        int classCount, int memberCount, DateTimeOffset acceptedAt, string? idempotencyKey, string requestJson) =>
+        new(organisationId, operatorMemberId, apiKeyId, reasonCode, silent, dryRun, classCount, memberCount, acceptedAt, idempotencyKey)
+        {
+            Status = BatchStatus.Queued,
+            RequestJson = requestJson,
+        };
+
+    public void Start()
+    {
+        if (Status == BatchStatus.Queued) Status = BatchStatus.Running;
+    }
 
     public void Count(BatchItemStatus status)
     {

@@ -25,6 +25,7 @@ public static class ErrorCatalogue
     public const int OperatorNotKeyOwner = 40303;
     public const int NotFound = 40401;
     public const int IdempotencyConflict = 40901;
+    public const int IdempotencyInProgress = 40902;
     public const int QuotaExhausted = 42901;
     public const int RateLimited = 42902;
     public const int TooManyConcurrentBatches = 42903;
@@ -90,6 +91,8 @@ public static class ErrorCatalogue
             "检查编号是否属于本组织。", "Check that the id belongs to this organisation."),
         new(IdempotencyConflict, 409, "Idempotency-Key 已用于不同的请求内容。", "The Idempotency-Key was already used with a different body.",
             "为新的请求使用新的 Idempotency-Key。", "Use a new Idempotency-Key for a new request."),
+        new(IdempotencyInProgress, 409, "使用该 Idempotency-Key 的请求仍在处理中。", "A request with this Idempotency-Key is still in progress.",
+            "按 Retry-After 等待后用相同的密钥和内容重试，将得到已存储的响应。", "Wait for Retry-After, then retry with the same key and body to get the stored response."),
         new(QuotaExhausted, 429, "本组织今日的批量调用配额已用完。", "The organisation's daily call quota is used up.",
             "等待配额在组织当地时间零点重置，或在门户申请提高配额。", "Wait for the reset at local midnight, or request a higher quota in the portal."),
         new(RateLimited, 429, "调用过于频繁：已超过该 API 密钥或本组织的调用速率限制。", "Too many calls: the rate limit of this API key or of the organisation is reached.",

@@ -39,6 +39,8 @@ public static class PortalFeatures
         services.AddTransient<ExitEscalationJob>();
         services.AddScoped<QuotaService>();
         services.AddScoped<BatchExitService>();
+        services.AddTransient<BatchExitJob>();
+        services.AddTransient<IdempotencyCleanupJob>();
         services.AddScoped<BatchQueries>();
         services.AddScoped<QuotaRequestsService>();
         services.AddScoped<ApiKeysService>();

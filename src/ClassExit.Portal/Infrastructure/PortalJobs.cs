@@ -89,6 +89,7 @@ public static class PortalJobs
             audit.VerifyCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         jobs.AddOrUpdate<Features.Audit.AuditCheckpoints>(Features.Audit.AuditCheckpoints.JobId, j => j.RunAsync(CancellationToken.None),
             audit.CheckpointCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        Features.BulkExits.BulkExitJobs.RegisterBulkExitJobs(app.Services);
         if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))
             jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
                 "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });

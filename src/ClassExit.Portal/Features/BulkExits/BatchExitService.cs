@@ -13,6 +13,7 @@ using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.BulkExits;
@@ -27,25 +28,46 @@ public sealed record BatchQuota(int Limit, int Remaining);
 
 public sealed record BatchResponse(long? BatchId, IReadOnlyList<BatchItemResult> Results, BatchQuota Quota);
 
+/// <summary>A batch over <see cref="BatchExitService.MaxSynchronousPairs"/> pairs, accepted to run in the background (202).</summary>
+public sealed record BatchAccepted(long BatchId, string Status);
+
 /// <summary>What the endpoint answers: a response (fresh or replayed) or a refusal with its code.</summary>
 public sealed record BatchOutcome(int HttpStatus, BatchResponse? Response, string? StoredJson, int? Code, string? Detail, QuotaState Quota,
-    int? RetryAfterSeconds = null)
+    int? RetryAfterSeconds = null, BatchAccepted? Accepted = null)
 {
     public bool IsReplay => StoredJson is not null;
 }
 
 /// <summary>
 /// HR bulk exits: every listed member leaves every listed class where they are an active member, each pair on its own
-/// (all-or-nothing per item) through the same exit service as everything else, as a force-removal by the HR operator.
-/// The operator is the key's owner: a key speaks for one HR member, and the batch is recorded in their name (README, "Scopes").
+/// (all-or-nothing per item) with the same rules, effects and audit entries as a single HR exit, as a force-removal by the HR
+/// operator. The operator is the key's owner: a key speaks for one HR member, and the batch is recorded in their name (README,
+/// "Scopes"). Pairs are evaluated set-based (<see cref="ExitService.RemoveManyAsync"/>) and written in chunks of
+/// <see cref="ChunkSize"/> pairs per transaction; batches over <see cref="MaxSynchronousPairs"/> pairs run in the background
+/// (<see cref="BatchExitJob"/>). An Idempotency-Key is claimed before anything runs (<see cref="IdempotencyRecord"/>).
 /// </summary>
 public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, QuotaService quota, PortalAuthorizer authorizer, TimeProvider clock,
-    ILogger<BatchExitService> logger)
+    ILogger<BatchExitService> logger, IDbContextFactory<Data.PortalDbContext> contexts, IBackgroundJobClient jobs)
 {
     public const int MaxClasses = TextLimits.BatchClasses;
     public const int MaxMembers = TextLimits.BatchMembers;
     public const int MaxIdempotencyKeyLength = TextLimits.IdempotencyKey;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>Larger batches (classes × members) are answered 202 and run in the background.</summary>
+    public const int MaxSynchronousPairs = 10_000;
+    /// <summary>
+    /// Pairs per write transaction: short write locks on SQLite, and on SQL Server well under the 5,000 locks at which it escalates to a
+    /// table lock (a pair writes about ten rows).
+    /// </summary>
+    public const int ChunkSize = 200;
+    /// <summary>Pairs per evaluation round of a dry run (nothing is written).</summary>
+    public const int DryChunkSize = 2_000;
+    /// <summary>A claimed key whose run never completed (the process stopped) is free again after this.</summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(10);
+    /// <summary>How long a duplicate of a call still in progress waits for its stored response before answering 40902.</summary>
+    public static readonly TimeSpan DuplicateWait = TimeSpan.FromSeconds(2);
+    public const int InProgressRetryAfterSeconds = 2;
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
@@ -65,18 +87,47 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         if (malformed is not null) return Refuse(ErrorCatalogue.MalformedRequest, malformed);
         var body = request!;
         var bodyHash = Hash(body);
+        var dryRun = body.DryRun == true;
 
         var now = clock.GetUtcNow();
+        long? claimId = null;
         if (idempotencyKey is not null)
         {
-            var stored = await db.IdempotencyRecords.AsNoTracking()
-                .Where(r => r.Key == idempotencyKey && r.ExpiresAt > now).SingleOrDefaultAsync(ct);
-            if (stored is not null)
-                return stored.BodyHash == bodyHash
-                    ? new BatchOutcome(stored.StatusCode, null, stored.ResponseJson, null, null, quotaNow)
-                    : Refuse(ErrorCatalogue.IdempotencyConflict);
+            // A dry run changes nothing and stores nothing: it only meets a stored response (and, with another body, 40901).
+            var (claimed, answer) = dryRun
+                ? (null, await StoredAnswerAsync(db, idempotencyKey, bodyHash, now, quotaNow, ct))
+                : await ClaimAsync(db, user.OrganisationId, idempotencyKey, bodyHash, quotaNow, ct);
+            if (answer is not null) return answer;
+            claimId = claimed;
         }
 
+        var completed = false;
+        try
+        {
+            var outcome = await RunClaimedAsync(db, user, body, idempotencyKey, dryRun, quotaNow, now, ct);
+            if (claimId is { } id && outcome.HttpStatus is 200 or 202)
+            {
+                // The stored response: a replay from now on gets it back (202 is the acceptance of a background batch).
+                var json = outcome.Accepted is { } accepted ? JsonSerializer.Serialize(accepted, Json) : JsonSerializer.Serialize(outcome.Response, Json);
+                var expires = clock.GetUtcNow().Add(IdempotencyRecord.Retention);
+                await db.IdempotencyRecords.Where(r => r.Id == id)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.StatusCode, outcome.HttpStatus).SetProperty(r => r.ResponseJson, json)
+                        .SetProperty(r => r.ExpiresAt, expires), CancellationToken.None);
+                completed = true;
+            }
+            return outcome;
+        }
+        finally
+        {
+            // A refusal or a failure stores nothing: the key is free for the corrected (or retried) call.
+            if (claimId is { } id && !completed)
+                await db.IdempotencyRecords.Where(r => r.Id == id && r.StatusCode == 0).ExecuteDeleteAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<BatchOutcome> RunClaimedAsync(Data.PortalDbContext db, PortalPrincipal user, BatchRequest body, string? idempotencyKey,
+        bool dryRun, QuotaState quotaNow, DateTimeOffset now, CancellationToken ct)
+    {
         if (!ReasonCode.IsWellFormed(body.ReasonCode) || !await db.ReasonCodes.AnyAsync(r => r.Code == body.ReasonCode && r.Active, ct))
             return await AuditedRefusalAsync(db, user, now, ErrorCatalogue.InvalidReasonCode, body, quotaNow, ct);
         if (!await db.Members.AnyAsync(m => m.Id == body.OperatorId && m.HasHrPermission, ct))
@@ -85,7 +136,6 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         if (body.OperatorId != user.MemberId)
             return await AuditedRefusalAsync(db, user, now, ErrorCatalogue.OperatorNotKeyOwner, body, quotaNow, ct);
 
-        var dryRun = body.DryRun == true;
         var quotaAfter = quotaNow;
         if (!dryRun)
         {
@@ -98,95 +148,277 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
             quotaAfter = consumed;
         }
 
-        var response = await ProcessAsync(db, user, body, idempotencyKey, dryRun, quotaAfter, ct);
-        var outcome = new BatchOutcome(200, response, null, null, null, quotaAfter);
-        if (idempotencyKey is not null && !dryRun)
+        var work = new BatchWork(user.OrganisationId, AuditActor.From(user), body.OperatorId!.Value, user.ApiKeyId, body.ClassIds!.Distinct().ToList(),
+            body.MemberIds!.Distinct().ToList(), body.ReasonCode!, body.SilentMode == true, dryRun, idempotencyKey);
+        if ((long)work.ClassIds.Count * work.MemberIds.Count > MaxSynchronousPairs)
         {
-            db.IdempotencyRecords.Add(new IdempotencyRecord(user.OrganisationId, idempotencyKey, bodyHash, 200, JsonSerializer.Serialize(response, Json), now));
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException ex)
-            {
-                // Two first calls with the same key raced: the other one's response is stored; this one has already run.
-                logger.LogWarning(ex, "Idempotency-Key {Key} was stored by a concurrent call", idempotencyKey);
-            }
+            var queued = BatchExit.Queue(work.OrganisationId, work.OperatorId, work.ApiKeyId, work.ReasonCode, work.Silent, dryRun, work.ClassIds.Count,
+                work.MemberIds.Count, now, idempotencyKey, JsonSerializer.Serialize(StoredRequest.Of(work), Json));
+            db.BatchExits.Add(queued);
+            await db.SaveChangesAsync(ct);
+            AuditLog.Add(db, user.OrganisationId, work.Actor, now, "batch.queued", AuditOutcome.Succeeded, "BatchExit", queued.Id.ToString(),
+                details: new { operator_id = work.OperatorId, reason_code = work.ReasonCode, silent = work.Silent, dry_run = dryRun,
+                    classes = work.ClassIds.Count, members = work.MemberIds.Count, idempotency_key = idempotencyKey });
+            await db.SaveChangesAsync(ct);
+            jobs.Enqueue<BatchExitJob>(j => j.RunAsync(queued.Id, CancellationToken.None));
+            return new BatchOutcome(202, null, null, null, null, quotaAfter, Accepted: new BatchAccepted(queued.Id, "queued"));
         }
-        return outcome;
-    }
-
-    private async Task<BatchResponse> ProcessAsync(Data.PortalDbContext db, PortalPrincipal user, BatchRequest body, string? idempotencyKey, bool dryRun,
-        QuotaState quotaState, CancellationToken ct)
-    {
-        var classIds = body.ClassIds!.Distinct().ToList();
-        var memberIds = body.MemberIds!.Distinct().ToList();
-        var started = clock.GetUtcNow();
-        var knownClasses = (await db.Classes.Where(c => classIds.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-        var knownMembers = (await db.Members.Where(m => memberIds.Contains(m.Id)).Select(m => m.Id).ToListAsync(ct)).ToHashSet();
-        var current = (await db.Memberships.Where(Membership.Current)
-                .Where(m => classIds.Contains(m.ClassId) && memberIds.Contains(m.MemberId))
-                .Select(m => new { m.ClassId, m.MemberId }).ToListAsync(ct))
-            .Select(m => (m.ClassId, m.MemberId)).ToHashSet();
 
         BatchExit? batch = null;
         if (!dryRun)
         {
-            batch = new BatchExit(user.OrganisationId, body.OperatorId!.Value, user.ApiKeyId, body.ReasonCode!, body.SilentMode == true, false,
-                classIds.Count, memberIds.Count, started, idempotencyKey);
+            batch = new BatchExit(work.OrganisationId, work.OperatorId, work.ApiKeyId, work.ReasonCode, work.Silent, false,
+                work.ClassIds.Count, work.MemberIds.Count, now, idempotencyKey);
             db.BatchExits.Add(batch);
             await db.SaveChangesAsync(ct);
         }
+        var results = await ExecuteAsync(work, batch?.Id, collect: true, tenantDb.CreateAsync, ct);
+        return new BatchOutcome(200, new BatchResponse(batch?.Id, results!, new BatchQuota(quotaAfter.Limit, quotaAfter.Remaining)), null, null, null, quotaAfter);
+    }
 
-        var results = new List<BatchItemResult>(classIds.Count * memberIds.Count);
-        foreach (var classId in classIds)
+    /// <summary>
+    /// Claims <paramref name="key"/> for this call by inserting its record first (the unique index on organisation and key lets one
+    /// insert win); an expired record is replaced. A duplicate of a call still in progress waits up to <see cref="DuplicateWait"/>
+    /// for its response, then answers 40902 with Retry-After. Returns the claim's id, or the answer for a duplicate.
+    /// </summary>
+    private async Task<(long? ClaimId, BatchOutcome? Answer)> ClaimAsync(Data.PortalDbContext db, long organisationId, string key, string bodyHash,
+        QuotaState quotaNow, CancellationToken ct)
+    {
+        var waitUntil = DateTime.UtcNow + DuplicateWait;
+        for (var attempt = 0; ; attempt++)
         {
-            foreach (var memberId in memberIds)
+            var now = clock.GetUtcNow();
+            var stored = await db.IdempotencyRecords.AsNoTracking().Where(r => r.Key == key).SingleOrDefaultAsync(ct);
+            if (stored is null)
             {
-                var (status, code, exitId) = await ProcessItemAsync(classId, memberId, body, dryRun, knownClasses, knownMembers, current, ct);
-                results.Add(new BatchItemResult(classId, memberId, Name(status), code));
-                if (batch is null) continue;
-                batch.Count(status);
-                db.BatchExitItems.Add(new BatchExitItem(user.OrganisationId, batch.Id, classId, memberId, status, code, exitId));
-                // Progress is visible in the portal while a large batch runs.
-                if (batch.Processed % 25 == 0) await db.SaveChangesAsync(ct);
+                var claim = IdempotencyRecord.Claim(organisationId, key, bodyHash, now, ClaimLease);
+                db.IdempotencyRecords.Add(claim);
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                    return (claim.Id, null);
+                }
+                catch (DbUpdateException) when (attempt < 20)
+                {
+                    // A concurrent first call inserted it first: read theirs.
+                    db.ChangeTracker.Clear();
+                    continue;
+                }
+            }
+            if (stored.ExpiresAt <= now)
+            {
+                // An expired response, or the claim of a run that never finished, no longer holds the key.
+                await db.IdempotencyRecords.Where(r => r.Id == stored.Id && r.ExpiresAt <= now).ExecuteDeleteAsync(ct);
+                continue;
+            }
+            if (stored.BodyHash != bodyHash)
+                return (null, new BatchOutcome(ErrorCatalogue.Get(ErrorCatalogue.IdempotencyConflict).HttpStatus, null, null, ErrorCatalogue.IdempotencyConflict, null, quotaNow));
+            if (!stored.InProgress) return (null, new BatchOutcome(stored.StatusCode, null, stored.ResponseJson, null, null, quotaNow));
+            if (DateTime.UtcNow >= waitUntil)
+                return (null, new BatchOutcome(ErrorCatalogue.Get(ErrorCatalogue.IdempotencyInProgress).HttpStatus, null, null,
+                    ErrorCatalogue.IdempotencyInProgress, null, quotaNow, InProgressRetryAfterSeconds));
+            // Real time, not the portal's clock: this is a short wait for another request, not a business deadline.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+    }
+
+    private static async Task<BatchOutcome?> StoredAnswerAsync(Data.PortalDbContext db, string key, string bodyHash, DateTimeOffset now, QuotaState quotaNow,
+        CancellationToken ct)
+    {
+        var stored = await db.IdempotencyRecords.AsNoTracking().Where(r => r.Key == key && r.ExpiresAt > now).SingleOrDefaultAsync(ct);
+        if (stored is null) return null;
+        if (stored.BodyHash != bodyHash)
+            return new BatchOutcome(ErrorCatalogue.Get(ErrorCatalogue.IdempotencyConflict).HttpStatus, null, null, ErrorCatalogue.IdempotencyConflict, null, quotaNow);
+        return stored.InProgress ? null : new BatchOutcome(stored.StatusCode, null, stored.ResponseJson, null, null, quotaNow);
+    }
+
+    /// <summary>What a batch does, independent of who is signed in (the background job has only the stored request).</summary>
+    internal sealed record BatchWork(long OrganisationId, AuditActor Actor, long OperatorId, long? ApiKeyId, IReadOnlyList<long> ClassIds,
+        IReadOnlyList<long> MemberIds, string ReasonCode, bool Silent, bool DryRun, string? IdempotencyKey);
+
+    /// <summary>A background batch's stored request (<see cref="BatchExit.RequestJson"/>).</summary>
+    internal sealed record StoredRequest(IReadOnlyList<long> ClassIds, IReadOnlyList<long> MemberIds, string? ActorUserId, long? ActorMemberId,
+        string ActorName, string CorrelationId)
+    {
+        public static StoredRequest Of(BatchWork w) => new(w.ClassIds, w.MemberIds, w.Actor.UserId, w.Actor.MemberId, w.Actor.Name, w.Actor.CorrelationId);
+
+        public BatchWork Work(BatchExit b) => new(b.OrganisationId, new AuditActor(ActorUserId, ActorMemberId, ActorName, CorrelationId), b.OperatorMemberId,
+            b.ApiKeyId, ClassIds, MemberIds, b.ReasonCode, b.Silent, b.DryRun, b.IdempotencyKey);
+    }
+
+    /// <summary>
+    /// Runs (or resumes) a queued background batch from its stored request: pairs that already have their item are skipped. Called
+    /// by <see cref="BatchExitJob"/>; the batch's own organisation and actor, no signed-in user.
+    /// </summary>
+    internal async Task RunQueuedAsync(long batchId, CancellationToken ct)
+    {
+        BatchExit? batch;
+        await using (var system = (await contexts.CreateDbContextAsync(ct)).ForSystem())
+            batch = await system.BatchExits.AsNoTracking().SingleOrDefaultAsync(b => b.Id == batchId, ct);
+        if (batch is null || !batch.RunsInBackground || batch.Status is BatchStatus.Completed) return;
+        var work = JsonSerializer.Deserialize<StoredRequest>(batch.RequestJson!, Json)!.Work(batch);
+        await ExecuteAsync(work, batch.Id, collect: false, async c => (await contexts.CreateDbContextAsync(c)).ForTenant(batch.OrganisationId), ct);
+    }
+
+    /// <summary>
+    /// Evaluates (and unless a dry run, carries out) every pair in chunks, each chunk in its own transaction with its items and the
+    /// batch's progress; a chunk that fails is retried pair by pair, and a pair that fails alone is refused (50000) while the others
+    /// stand. Returns the results in request order when <paramref name="collect"/> is set.
+    /// </summary>
+    private async Task<List<BatchItemResult>?> ExecuteAsync(BatchWork work, long? batchId, bool collect, Func<CancellationToken, Task<Data.PortalDbContext>> newContext,
+        CancellationToken ct)
+    {
+        var started = clock.GetUtcNow();
+        HashSet<long> knownClasses, knownMembers;
+        HashSet<(long, long)> current, done;
+        await using (var db = await newContext(ct))
+        {
+            var classIds = work.ClassIds.ToList();
+            var memberIds = work.MemberIds.ToList();
+            knownClasses = (await db.Classes.Where(c => EF.Parameter(classIds).Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+            knownMembers = (await db.Members.Where(m => EF.Parameter(memberIds).Contains(m.Id)).Select(m => m.Id).ToListAsync(ct)).ToHashSet();
+            current = (await db.Memberships.Where(Membership.Current)
+                    .Where(m => EF.Parameter(classIds).Contains(m.ClassId) && EF.Parameter(memberIds).Contains(m.MemberId))
+                    .Select(m => new { m.ClassId, m.MemberId }).ToListAsync(ct))
+                .Select(m => (m.ClassId, m.MemberId)).ToHashSet();
+            done = batchId is { } id
+                ? (await db.BatchExitItems.Where(i => i.BatchExitId == id).Select(i => new { i.ClassId, i.MemberId }).ToListAsync(ct))
+                    .Select(i => (i.ClassId, i.MemberId)).ToHashSet()
+                : [];
+            if (batchId is not null)
+            {
+                var batch = await db.BatchExits.SingleAsync(b => b.Id == batchId, ct);
+                batch.Start();
+                await db.SaveChangesAsync(ct);
             }
         }
 
-        if (batch is not null)
+        var pairs = work.ClassIds.SelectMany(c => work.MemberIds.Select(m => (ClassId: c, MemberId: m))).Where(p => !done.Contains(p)).ToList();
+        var results = collect ? new List<BatchItemResult>(pairs.Count) : null;
+        var size = work.DryRun ? DryChunkSize : ChunkSize;
+        for (var offset = 0; offset < pairs.Count; offset += size)
         {
+            var chunk = pairs.GetRange(offset, Math.Min(size, pairs.Count - offset));
+            IReadOnlyList<BatchItemResult> chunkResults;
+            try
+            {
+                chunkResults = await ChunkAsync(work, batchId, !collect, chunk, knownClasses, knownMembers, current, newContext, ct);
+            }
+            catch (Exception ex) when (chunk.Count > 1 && ex is not OperationCanceledException)
+            {
+                // One pair's failure must not take the others with it: each pair again on its own (a fresh snapshot, its own transaction).
+                logger.LogWarning(ex, "Batch {BatchId}: a chunk of {Count} pairs failed; retrying pair by pair", batchId, chunk.Count);
+                var single = new List<BatchItemResult>(chunk.Count);
+                foreach (var pair in chunk)
+                {
+                    try
+                    {
+                        single.AddRange(await ChunkAsync(work, batchId, !collect, [pair], knownClasses, knownMembers, current, newContext, ct));
+                    }
+                    catch (Exception one) when (one is not OperationCanceledException)
+                    {
+                        logger.LogError(one, "Batch {BatchId}: class {ClassId}, member {MemberId} failed", batchId, pair.ClassId, pair.MemberId);
+                        single.Add(await FailedPairAsync(work, batchId, pair, newContext, ct));
+                    }
+                }
+                chunkResults = single;
+            }
+            results?.AddRange(chunkResults);
+        }
+
+        if (batchId is not null)
+        {
+            await using var db = await newContext(ct);
+            var batch = await db.BatchExits.SingleAsync(b => b.Id == batchId, ct);
             batch.Finish(clock.GetUtcNow());
-            AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), clock.GetUtcNow(), "batch.executed", AuditOutcome.Succeeded, "BatchExit",
+            AuditLog.Add(db, work.OrganisationId, work.Actor, clock.GetUtcNow(), work.DryRun ? "batch.evaluated" : "batch.executed", AuditOutcome.Succeeded, "BatchExit",
                 batch.Id.ToString(), details: new
                 {
-                    operator_id = body.OperatorId, reason_code = body.ReasonCode, silent = body.SilentMode == true, classes = classIds.Count,
-                    members = memberIds.Count, batch.Completed, batch.Skipped, batch.Refused, idempotency_key = idempotencyKey,
+                    operator_id = work.OperatorId, reason_code = work.ReasonCode, silent = work.Silent, classes = work.ClassIds.Count,
+                    members = work.MemberIds.Count, batch.Completed, batch.Skipped, batch.Refused, idempotency_key = work.IdempotencyKey,
                 });
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Batch {BatchId}: {Items} items in {Ms} ms", batch.Id, batch.ItemCount, (clock.GetUtcNow() - started).TotalMilliseconds);
         }
-        return new BatchResponse(batch?.Id, results, new BatchQuota(quotaState.Limit, quotaState.Remaining));
+        return results;
     }
 
-    private async Task<(BatchItemStatus Status, int? Code, long? ExitRequestId)> ProcessItemAsync(long classId, long memberId, BatchRequest body, bool dryRun,
-        HashSet<long> knownClasses, HashSet<long> knownMembers, HashSet<(long, long)> current, CancellationToken ct)
+    /// <summary>One chunk: its snapshot, decisions and (unless a dry run) changes, items and progress in one transaction.</summary>
+    private async Task<IReadOnlyList<BatchItemResult>> ChunkAsync(BatchWork work, long? batchId, bool resumable, IReadOnlyList<(long ClassId, long MemberId)> chunk,
+        HashSet<long> knownClasses, HashSet<long> knownMembers, HashSet<(long, long)> current, Func<CancellationToken, Task<Data.PortalDbContext>> newContext,
+        CancellationToken ct)
     {
-        // Other organisations' ids look exactly like ids that do not exist.
-        if (!knownClasses.Contains(classId) || !knownMembers.Contains(memberId)) return (BatchItemStatus.Refused, ErrorCatalogue.NotFound, null);
-        if (!current.Contains((classId, memberId))) return (BatchItemStatus.Skipped, ErrorCatalogue.NotActiveMember, null);
-
-        if (dryRun)
+        await using var db = await newContext(ct);
+        var writes = batchId is not null;
+        await using var tx = writes ? await db.Database.BeginTransactionAsync(ct) : null;
+        var pending = chunk;
+        if (resumable && batchId is { } id)
         {
-            var decision = await exits.EvaluateAsync(classId, memberId, ExitKind.HrBatch, ct);
-            return decision is null || decision.IsRefused
-                ? (BatchItemStatus.Refused, decision?.PrimaryCode ?? ErrorCatalogue.NotFound, null)
-                : (BatchItemStatus.Completed, null, null);
+            // Inside the transaction: a second run of the same batch (a resume racing a retry) skips what the first has written.
+            var classIds = chunk.Select(p => p.ClassId).Distinct().ToList();
+            var memberIds = chunk.Select(p => p.MemberId).Distinct().ToList();
+            var written = (await db.BatchExitItems
+                    .Where(i => i.BatchExitId == id && EF.Parameter(classIds).Contains(i.ClassId) && EF.Parameter(memberIds).Contains(i.MemberId))
+                    .Select(i => new { i.ClassId, i.MemberId }).ToListAsync(ct))
+                .Select(i => (i.ClassId, i.MemberId)).ToHashSet();
+            if (written.Count > 0) pending = chunk.Where(p => !written.Contains(p)).ToList();
         }
-        var result = await exits.RequestAsync(new ExitCommand(classId, memberId, ExitKind.HrBatch, ExitChannel.Api, VerificationMethod.ApiKey,
-            ReasonCode: body.ReasonCode, Silent: body.SilentMode == true, OperatorMemberId: body.OperatorId), ct);
-        return result.Decision.IsRefused
-            ? (BatchItemStatus.Refused, result.Decision.PrimaryCode, null)
-            : (BatchItemStatus.Completed, null, result.ExitRequestId);
+
+        // Other organisations' ids look exactly like ids that do not exist.
+        var toRemove = pending.Where(p => knownClasses.Contains(p.ClassId) && knownMembers.Contains(p.MemberId) && current.Contains(p)).ToList();
+        var template = new ExitCommand(0, 0, ExitKind.HrBatch, ExitChannel.Api, VerificationMethod.ApiKey, ReasonCode: work.ReasonCode,
+            Silent: work.Silent, OperatorMemberId: work.OperatorId);
+        IReadOnlyDictionary<(long, long), ExitService.PairOutcome> outcomes = toRemove.Count == 0 ? new Dictionary<(long, long), ExitService.PairOutcome>()
+            : await exits.RemoveManyAsync(db, work.Actor, toRemove, template, work.DryRun, ct);
+
+        var results = new List<BatchItemResult>(pending.Count);
+        var batch = writes ? await db.BatchExits.SingleAsync(b => b.Id == batchId, ct) : null;
+        foreach (var pair in pending)
+        {
+            var (status, code, exitId) = ItemOf(pair, knownClasses, knownMembers, current, outcomes);
+            results.Add(new BatchItemResult(pair.ClassId, pair.MemberId, Name(status), code));
+            if (batch is null) continue;
+            batch.Count(status);
+            db.BatchExitItems.Add(new BatchExitItem(work.OrganisationId, batch.Id, pair.ClassId, pair.MemberId, status, code, exitId));
+        }
+        if (writes)
+        {
+            await db.SaveChangesAsync(ct);
+            await tx!.CommitAsync(ct);
+        }
+        return results;
+    }
+
+    private static (BatchItemStatus Status, int? Code, long? ExitRequestId) ItemOf((long ClassId, long MemberId) pair, HashSet<long> knownClasses,
+        HashSet<long> knownMembers, HashSet<(long, long)> current, IReadOnlyDictionary<(long, long), ExitService.PairOutcome> outcomes)
+    {
+        if (!knownClasses.Contains(pair.ClassId) || !knownMembers.Contains(pair.MemberId)) return (BatchItemStatus.Refused, ErrorCatalogue.NotFound, null);
+        if (!current.Contains(pair)) return (BatchItemStatus.Skipped, ErrorCatalogue.NotActiveMember, null);
+        var outcome = outcomes[pair];
+        // No snapshot any more (the membership went between the first read and this chunk): not an active member.
+        if (outcome.Decision is not { } decision) return (BatchItemStatus.Skipped, ErrorCatalogue.NotActiveMember, null);
+        return decision.IsRefused
+            ? (BatchItemStatus.Refused, decision.PrimaryCode, null)
+            : (BatchItemStatus.Completed, null, outcome.ExitRequestId);
+    }
+
+    /// <summary>A pair that failed on its own: refused with 50000, recorded so that a resume does not try it again.</summary>
+    private async Task<BatchItemResult> FailedPairAsync(BatchWork work, long? batchId, (long ClassId, long MemberId) pair,
+        Func<CancellationToken, Task<Data.PortalDbContext>> newContext, CancellationToken ct)
+    {
+        if (batchId is { } id)
+        {
+            await using var db = await newContext(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var batch = await db.BatchExits.SingleAsync(b => b.Id == id, ct);
+            batch.Count(BatchItemStatus.Refused);
+            db.BatchExitItems.Add(new BatchExitItem(work.OrganisationId, id, pair.ClassId, pair.MemberId, BatchItemStatus.Refused, ErrorCatalogue.InternalError, null));
+            AuditLog.Add(db, work.OrganisationId, work.Actor, clock.GetUtcNow(), "exit.failed", AuditOutcome.Failed, "BatchExit", id.ToString(),
+                pair.ClassId, pair.MemberId, ErrorCatalogue.InternalError, details: new { kind = nameof(ExitKind.HrBatch) });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        return new BatchItemResult(pair.ClassId, pair.MemberId, Name(BatchItemStatus.Refused), ErrorCatalogue.InternalError);
     }
 
     private static async Task<BatchOutcome> AuditedRefusalAsync(Data.PortalDbContext db, PortalPrincipal user, DateTimeOffset now, int code,
@@ -221,7 +453,7 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    private static string Name(BatchItemStatus status) => status switch
+    internal static string Name(BatchItemStatus status) => status switch
     {
         BatchItemStatus.Completed => "completed",
         BatchItemStatus.Skipped => "skipped",

@@ -12,6 +12,10 @@ public sealed record BatchRow(long Id, string OperatorName, string ReasonCode, b
 
 public sealed record BatchItemRow(long ClassId, string ClassName, long MemberId, string MemberName, BatchItemStatus Status, int? Code, long? ExitRequestId);
 
+/// <summary><c>GET /api/v1/exits/batch/{batch_id}</c>: a batch's state, progress and one page of its results (the 200 answer's item shape).</summary>
+public sealed record BatchStatusResponse(long BatchId, BatchStatus Status, bool DryRun, int Total, int Processed, int Completed, int Skipped, int Refused,
+    DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<BatchItemResult> Results, int Page, int PageSize);
+
 /// <summary>Bulk exits history for the portal.</summary>
 public sealed class BatchQueries(TenantDb tenantDb)
 {
@@ -36,6 +40,19 @@ public sealed class BatchQueries(TenantDb tenantDb)
                 b.ReasonCode, b.Silent, b.ClassCount, b.MemberCount, b.ItemCount, b.Processed, b.Completed, b.Skipped, b.Refused, b.Status,
                 b.StartedAt, b.FinishedAt))
             .SingleOrDefaultAsync(ct);
+    }
+
+    /// <summary>The API's view of one batch of the caller's organisation (null for another organisation's or an unknown id).</summary>
+    public async Task<BatchStatusResponse?> StatusAsync(long id, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var batch = await db.BatchExits.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id, ct);
+        if (batch is null) return null;
+        var items = await db.BatchExitItems.AsNoTracking().Where(i => i.BatchExitId == id).OrderBy(i => i.Id).Skip((page - 1) * pageSize).Take(pageSize)
+            .Select(i => new { i.ClassId, i.MemberId, i.Status, i.Code }).ToListAsync(ct);
+        return new BatchStatusResponse(batch.Id, batch.Status, batch.DryRun, batch.ItemCount, batch.Processed, batch.Completed, batch.Skipped, batch.Refused,
+            batch.StartedAt, batch.FinishedAt, items.Select(i => new BatchItemResult(i.ClassId, i.MemberId, BatchExitService.Name(i.Status), i.Code)).ToList(),
+            page, pageSize);
     }
 
     public async Task<PagedResult<BatchItemRow>> ItemsAsync(long batchId, BatchItemStatus? status, PageRequest page, CancellationToken ct = default)

@@ -22,6 +22,9 @@ public static class BulkExitApi
         api.MapPost("/exits/batch", PostBatch).WithName("PostBatchExit").WithSummary("HR bulk exit")
             .RequireBatchRateLimits<BatchRequest>(body => body.DryRun == true)
             .RequireScope(ApiScopes.BatchExits).WithBodyLimit(RequestBodyLimits.BatchJsonBytes);
+        api.MapGet("/exits/batch/{batchId:long}", GetBatch).WithName("GetBatchExit").WithSummary("A bulk exit's status, progress and results")
+            .RequireApiRateLimit(ApiRateLimit.Reads)
+            .RequireScope(ApiScopes.BatchExits);
         api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
             .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.BatchExits);
@@ -43,11 +46,36 @@ public static class BulkExitApi
         if (outcome.IsReplay)
         {
             http.Response.Headers["Idempotent-Replayed"] = "true";
+            if (outcome.HttpStatus == StatusCodes.Status202Accepted && StoredBatchId(outcome.StoredJson!) is { } stored)
+                http.Response.Headers.Location = BatchLocation(stored);
             return Results.Content(outcome.StoredJson, "application/json", System.Text.Encoding.UTF8, outcome.HttpStatus);
         }
         if (outcome.Code is { } code)
             return ApiProblems.Problem(http, code, outcome.Detail);
+        if (outcome.Accepted is { } accepted)
+            return TypedResults.Accepted(BatchLocation(accepted.BatchId), accepted);
         return TypedResults.Ok(outcome.Response);
+    }
+
+    /// <summary>Results per page of <c>GET /exits/batch/{batch_id}</c>: up to the largest synchronous answer's 1,000 members.</summary>
+    public const int MaxResultsPageSize = 1000;
+
+    public static async Task<IResult> GetBatch(HttpContext http, BatchQueries queries, long batchId, int? page, int? page_size, CancellationToken ct)
+    {
+        var p = page ?? 1;
+        var size = page_size ?? MaxResultsPageSize;
+        if (p < 1 || size is < 1 or > MaxResultsPageSize)
+            return ApiProblems.Problem(http, ErrorCatalogue.MalformedRequest, $"page must be ≥ 1 and page_size between 1 and {MaxResultsPageSize}.");
+        var status = await queries.StatusAsync(batchId, p, size, ct);
+        return status is null ? ApiProblems.Problem(http, ErrorCatalogue.NotFound) : TypedResults.Ok(status);
+    }
+
+    private static string BatchLocation(long batchId) => $"/api/v1/exits/batch/{batchId.ToString(CultureInfo.InvariantCulture)}";
+
+    private static long? StoredBatchId(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        return doc.RootElement.TryGetProperty("batch_id", out var id) && id.TryGetInt64(out var value) ? value : null;
     }
 
     public static async Task<Ok<QuotaResponse>> GetQuota(QuotaService quota, CancellationToken ct)

@@ -19,17 +19,11 @@ internal static class ExitExecutor
 {
     public static async Task<ExitEffects> CompleteAsync(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now, CancellationToken ct)
     {
-        if (request.Id == 0) throw new InvalidOperationException("Save the exit request before completing it.");
-        var forced = request.Kind is ExitKind.ForceRemoval or ExitKind.HrBatch;
         var role = s.Membership.Role;
         var classId = s.Class.Id;
         var memberId = s.Member.Id;
 
-        s.Membership.Leave(now, forced, classDissolving: request.Kind == ExitKind.Dissolution);
-        var version = s.Member.BumpMembershipVersion(now);
-        db.MembershipChanges.Add(new Domain.Devices.MembershipChange(s.Organisation.Id, memberId, version, classId, request.Kind.ToString(), now));
-        request.Complete(now);
-        if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, classId, memberId, request.Id, now));
+        var version = Leave(db, s, request, now);
         // The version tokens are checked here: a concurrent decision makes this throw and the transaction roll back.
         await db.SaveChangesAsync(ct);
 
@@ -61,5 +55,104 @@ internal static class ExitExecutor
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.PurgeAfter, purgeAfter).SetProperty(m => m.RetainedPermanently, permanent), ct);
 
         return new ExitEffects(documents, polls, replays, messages, purgeAfter, handedOver, version);
+    }
+
+    /// <summary>The member leaves (membership, sync version, request, notification), in memory: the caller saves.</summary>
+    private static long Leave(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now)
+    {
+        if (request.Id == 0) throw new InvalidOperationException("Save the exit request before completing it.");
+        var version = LeaveUnnotified(db, s, request, now);
+        if (!request.Silent) db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
+        return version;
+    }
+
+    /// <summary><see cref="Leave"/> but the notification (which needs the request's id): the request may be unsaved.</summary>
+    private static long LeaveUnnotified(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now)
+    {
+        var forced = request.Kind is ExitKind.ForceRemoval or ExitKind.HrBatch;
+        s.Membership.Leave(now, forced, classDissolving: request.Kind == ExitKind.Dissolution);
+        var version = s.Member.BumpMembershipVersion(now);
+        db.MembershipChanges.Add(new Domain.Devices.MembershipChange(s.Organisation.Id, s.Member.Id, version, s.Class.Id, request.Kind.ToString(), now));
+        request.Complete(now);
+        return version;
+    }
+
+    /// <summary>
+    /// <see cref="CompleteAsync"/> for many exits at once (HR bulk exits, no handover plan), with the same effects on each: the
+    /// content of all of them changes in one statement per kind of content instead of four per exit. The requests may be unsaved
+    /// (they are saved here); the caller saves the notifications with its audit entries. Runs inside the caller's transaction;
+    /// returns each request's effects for its audit entry.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<ExitRequest, ExitEffects>> CompleteManyAsync(PortalDbContext db,
+        IReadOnlyList<(ExitSnapshot.Loaded Snapshot, ExitRequest Request)> exits, DateTimeOffset now, CancellationToken ct)
+    {
+        if (exits.Any(e => e.Request.Handover.Count > 0)) throw new InvalidOperationException("Exits with a handover plan complete one by one.");
+        // The requests are written completed in one insert each (not inserted, then updated); the notifications follow once their ids exist.
+        var versions = exits.Select(e => LeaveUnnotified(db, e.Snapshot, e.Request, now)).ToList();
+        await db.SaveChangesAsync(ct);
+        if (exits.Count == 0) return new Dictionary<ExitRequest, ExitEffects>();
+        foreach (var (s, request) in exits.Where(e => !e.Request.Silent))
+            db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
+
+        var pairs = exits.Select(e => (e.Snapshot.Class.Id, e.Snapshot.Member.Id)).ToHashSet();
+        var classIds = pairs.Select(p => p.Item1).Distinct().ToList();
+        var memberIds = pairs.Select(p => p.Item2).Distinct().ToList();
+        // Read the rows each pair touches (the classes × members superset, narrowed to the pairs here), then change them by id.
+        var documents = (await db.SharedDocuments.Where(d => EF.Parameter(classIds).Contains(d.ClassId) && EF.Parameter(memberIds).Contains(d.CreatorMemberId)
+                && d.EditMode != DocumentEditMode.ReadOnly).Select(d => new { d.Id, d.ClassId, MemberId = d.CreatorMemberId }).ToListAsync(ct))
+            .Where(d => pairs.Contains((d.ClassId, d.MemberId))).ToList();
+        var polls = (await db.Polls.Where(p => EF.Parameter(classIds).Contains(p.ClassId) && EF.Parameter(memberIds).Contains(p.OwnerMemberId))
+                .Select(p => new { p.Id, p.ClassId, MemberId = p.OwnerMemberId }).ToListAsync(ct))
+            .Where(p => pairs.Contains((p.ClassId, p.MemberId))).ToList();
+        var replays = (await db.LiveReplays.Where(r => EF.Parameter(classIds).Contains(r.ClassId) && EF.Parameter(memberIds).Contains(r.CreatorMemberId)
+                && r.Visibility != ReplayVisibility.Private).Select(r => new { r.Id, r.ClassId, MemberId = r.CreatorMemberId }).ToListAsync(ct))
+            .Where(r => pairs.Contains((r.ClassId, r.MemberId))).ToList();
+        var messages = (await db.ChatMessages.Where(m => EF.Parameter(classIds).Contains(m.ClassId) && EF.Parameter(memberIds).Contains(m.SenderMemberId))
+                .Select(m => new { m.Id, m.ClassId, MemberId = m.SenderMemberId }).ToListAsync(ct))
+            .Where(m => pairs.Contains((m.ClassId, m.MemberId))).ToList();
+
+        if (documents.Count > 0)
+        {
+            var ids = documents.Select(d => d.Id).ToList();
+            await db.SharedDocuments.Where(d => EF.Parameter(ids).Contains(d.Id)).ExecuteUpdateAsync(u => u.SetProperty(d => d.EditMode, DocumentEditMode.ReadOnly), ct);
+        }
+        // Polls go to their class's owner (never the leaver's own: an owner does not leave this way).
+        var owners = exits.Select(e => e.Snapshot.Class).DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.OwnerMemberId);
+        var movedPolls = polls.Where(p => owners[p.ClassId] != p.MemberId).ToList();
+        foreach (var byOwner in movedPolls.GroupBy(p => owners[p.ClassId]))
+        {
+            var ids = byOwner.Select(p => p.Id).ToList();
+            var owner = byOwner.Key;
+            await db.Polls.Where(p => EF.Parameter(ids).Contains(p.Id)).ExecuteUpdateAsync(u => u.SetProperty(p => p.OwnerMemberId, owner), ct);
+        }
+        if (replays.Count > 0)
+        {
+            var ids = replays.Select(r => r.Id).ToList();
+            await db.LiveReplays.Where(r => EF.Parameter(ids).Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.Visibility, ReplayVisibility.Private), ct);
+        }
+        var purgeAfter = exits.ToDictionary(e => (e.Snapshot.Class.Id, e.Snapshot.Member.Id), e => RetentionRules.PurgeAfter(now, e.Snapshot.Membership.Role,
+            e.Snapshot.Member.IsEnterpriseAdmin, e.Snapshot.Class.Classification, e.Snapshot.Organisation.Policy));
+        foreach (var byPurge in messages.GroupBy(m => purgeAfter[(m.ClassId, m.MemberId)]))
+        {
+            var ids = byPurge.Select(m => m.Id).ToList();
+            var after = byPurge.Key;
+            var permanent = after is null;
+            await db.ChatMessages.Where(m => EF.Parameter(ids).Contains(m.Id))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.PurgeAfter, after).SetProperty(m => m.RetainedPermanently, permanent), ct);
+        }
+
+        var documentCounts = documents.CountBy(d => (d.ClassId, d.MemberId)).ToDictionary();
+        var pollCounts = movedPolls.CountBy(p => (p.ClassId, p.MemberId)).ToDictionary();
+        var replayCounts = replays.CountBy(r => (r.ClassId, r.MemberId)).ToDictionary();
+        var messageCounts = messages.CountBy(m => (m.ClassId, m.MemberId)).ToDictionary();
+        var effects = new Dictionary<ExitRequest, ExitEffects>(exits.Count);
+        for (var i = 0; i < exits.Count; i++)
+        {
+            var (s, request) = exits[i];
+            var key = (s.Class.Id, s.Member.Id);
+            effects[request] = new ExitEffects(documentCounts.GetValueOrDefault(key), pollCounts.GetValueOrDefault(key), replayCounts.GetValueOrDefault(key),
+                messageCounts.GetValueOrDefault(key), purgeAfter[key], 0, versions[i]);
+        }
+        return effects;
     }
 }

@@ -142,20 +142,13 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         {
             // Nothing changes but the audit trail.
             db.ChangeTracker.Clear();
-            AuditLog.Add(db, s.Organisation.Id, actor, now, "exit.refused", AuditOutcome.Refused, "Membership", s.Membership.Id.ToString(),
-                command.ClassId, command.MemberId, decision.PrimaryCode, securityEvent: decision.RaisesSecurityAlert,
-                details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(), codes = decision.Reasons.Select(r => r.Code), client = command.Client });
-            if (decision.RaisesSecurityAlert)
-                AuditLog.Add(db, s.Organisation.Id, actor, now, "security.key_class_exit_attempt", AuditOutcome.Refused, "Class", command.ClassId.ToString(),
-                    command.ClassId, command.MemberId, ErrorCatalogue.KeyClassResignationIncomplete, securityEvent: true);
+            AuditRefusal(db, s, actor, now, command, decision);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return new ExitCommandResult(decision, null, null);
         }
 
-        var request = new ExitRequest(s.Organisation.Id, command.ClassId, command.MemberId, s.Membership.Role, command.Kind, command.Channel,
-            command.Verification, RequesterOf(command, user), now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
-        foreach (var h in command.Handover ?? []) request.PlanHandover(h.Kind, h.DutyId, h.ToMemberId);
+        var request = NewRequest(s, command, RequesterOf(command, user), now);
         db.ExitRequests.Add(request);
 
         if (!command.Kind.IsMembersExit())
@@ -189,14 +182,93 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
 
         await db.SaveChangesAsync(ct);
         var effects = await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+        AuditCompleted(db, s, actor, now, command, request, effects);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new ExitCommandResult(decision, request.Id, ExitRequestStatus.Completed);
+    }
+
+    /// <summary>One pair's answer in a bulk exit: no snapshot (unknown class or member, or no membership), or the engine's decision.</summary>
+    internal sealed record PairOutcome(ExitDecision? Decision, long? ExitRequestId);
+
+    /// <summary>
+    /// HR removals of many (class, member) pairs, set-based: the snapshot of all of them in a few queries
+    /// (<see cref="ExitSnapshot.LoadManyAsync"/>), each decided by the same policy engine, and the completions carried out together
+    /// (<see cref="ExitExecutor.CompleteManyAsync"/>), each pair with the same request, effects and audit entries as
+    /// <see cref="RequestAsync"/> gives it. Runs in the caller's context and transaction (the caller saves the last changes and
+    /// commits); the caller has demanded <see cref="PortalAction.RunBatch"/>, the only check an HR removal has. With
+    /// <paramref name="dryRun"/> nothing is written. The pairs of one call do not see each other's changes: no rule of an HR
+    /// removal reads another member's membership or the class's content.
+    /// </summary>
+    internal async Task<IReadOnlyDictionary<(long ClassId, long MemberId), PairOutcome>> RemoveManyAsync(PortalDbContext db, AuditActor actor,
+        IReadOnlyList<(long ClassId, long MemberId)> pairs, ExitCommand template, bool dryRun, CancellationToken ct)
+    {
+        if (template.Kind != ExitKind.HrBatch || template.Handover is { Count: > 0 } || template.Client is not null)
+            throw new ArgumentException("Only HR removals without a handover plan run set-based.", nameof(template));
+        var now = clock.GetUtcNow();
+        var loaded = await ExitSnapshot.LoadManyAsync(db, pairs, template.Kind, now, ct);
+        var outcomes = new Dictionary<(long, long), PairOutcome>(pairs.Count);
+        var completing = new List<(ExitSnapshot.Loaded, ExitRequest)>();
+        foreach (var pair in pairs)
+        {
+            if (!loaded.Pairs.TryGetValue(pair, out var s))
+            {
+                outcomes[pair] = new PairOutcome(null, null);
+                continue;
+            }
+            var decision = ExitPolicyEngine.Evaluate(s.Input);
+            outcomes[pair] = new PairOutcome(decision, null);
+            if (dryRun) continue;
+            var command = template with { ClassId = pair.ClassId, MemberId = pair.MemberId };
+            if (decision.IsRefused)
+            {
+                AuditRefusal(db, s, actor, now, command, decision);
+                continue;
+            }
+            if (decision.Outcome != ExitOutcome.CompletesNow) throw new InvalidOperationException("An HR removal needs no approval.");
+            var request = NewRequest(s, command, template.OperatorMemberId ?? actor.MemberId, now);
+            db.ExitRequests.Add(request);
+            // A removal supersedes a pending self-exit of the same member.
+            foreach (var pending in loaded.OpenRequests[pair]) pending.Cancel(now, $"superseded by {command.Kind}");
+            completing.Add((s, request));
+        }
+        if (dryRun || completing.Count == 0) return outcomes;
+
+        var effects = await ExitExecutor.CompleteManyAsync(db, completing, now, ct);
+        foreach (var (s, request) in completing)
+        {
+            AuditCompleted(db, s, actor, now, template with { ClassId = s.Class.Id, MemberId = s.Member.Id }, request, effects[request]);
+            outcomes[(s.Class.Id, s.Member.Id)] = outcomes[(s.Class.Id, s.Member.Id)] with { ExitRequestId = request.Id };
+        }
+        return outcomes;
+    }
+
+    private static ExitRequest NewRequest(ExitSnapshot.Loaded s, ExitCommand command, long? requester, DateTimeOffset now)
+    {
+        var request = new ExitRequest(s.Organisation.Id, command.ClassId, command.MemberId, s.Membership.Role, command.Kind, command.Channel,
+            command.Verification, requester, now, command.Reason, command.ReasonCode, command.Silent, command.Client?.DeviceId);
+        foreach (var h in command.Handover ?? []) request.PlanHandover(h.Kind, h.DutyId, h.ToMemberId);
+        return request;
+    }
+
+    private static void AuditRefusal(PortalDbContext db, ExitSnapshot.Loaded s, AuditActor actor, DateTimeOffset now, ExitCommand command, ExitDecision decision)
+    {
+        AuditLog.Add(db, s.Organisation.Id, actor, now, "exit.refused", AuditOutcome.Refused, "Membership", s.Membership.Id.ToString(),
+            command.ClassId, command.MemberId, decision.PrimaryCode, securityEvent: decision.RaisesSecurityAlert,
+            details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(), codes = decision.Reasons.Select(r => r.Code), client = command.Client });
+        if (decision.RaisesSecurityAlert)
+            AuditLog.Add(db, s.Organisation.Id, actor, now, "security.key_class_exit_attempt", AuditOutcome.Refused, "Class", command.ClassId.ToString(),
+                command.ClassId, command.MemberId, ErrorCatalogue.KeyClassResignationIncomplete, securityEvent: true);
+    }
+
+    private static void AuditCompleted(PortalDbContext db, ExitSnapshot.Loaded s, AuditActor actor, DateTimeOffset now, ExitCommand command,
+        ExitRequest request, ExitEffects effects)
+    {
         var action = command.Kind switch { ExitKind.ForceRemoval => "exit.force_removed", ExitKind.HrBatch => "exit.hr_removed", _ => "exit.completed" };
         AuditLog.Add(db, s.Organisation.Id, actor, now, action, AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(), command.ClassId,
             command.MemberId, securityEvent: command.Kind == ExitKind.ForceRemoval,
             details: new { kind = command.Kind.ToString(), channel = command.Channel.ToString(), verification = command.Verification.ToString(),
                 role = s.Membership.Role.ToString(), reason = command.Reason, reason_code = command.ReasonCode, silent = command.Silent, effects });
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return new ExitCommandResult(decision, request.Id, ExitRequestStatus.Completed);
     }
 
     public Task<DecisionResult> ApproveAsync(long requestId, int expectedVersion, CancellationToken ct = default) =>

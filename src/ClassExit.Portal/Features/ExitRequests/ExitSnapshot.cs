@@ -45,13 +45,93 @@ internal static class ExitSnapshot
                 new DeviceSnapshot(client.DeviceId, device is not null, device?.MemberId == memberId, device?.IsBound == true));
         }
 
+        return Assemble(org, cls, member, membership, kind, now, plan, clientContext, ignoringRequestId is not null, openApproval, completed,
+            duties, successors.ToHashSet());
+    }
+
+    /// <summary>The snapshot from its loaded facts: the one place that turns them into the engine's input (single and batch loads).</summary>
+    private static Loaded Assemble(Domain.Organisations.Organisation org, ClassGroup cls, Member member, Membership membership, ExitKind kind,
+        DateTimeOffset now, IReadOnlyList<PlannedHandover>? plan, ClientContext? clientContext, bool decidingARequest, bool openApproval,
+        int checklistCompleted, IReadOnlyList<OpenDuty> duties, IReadOnlySet<long> successors)
+    {
         // When an approver decides a request, that request itself is not "an unfinished approval" and its pending state counts as active.
-        var state = ignoringRequestId is not null && membership.State == MembershipState.ExitPending ? MembershipState.Active : membership.State;
+        var state = decidingARequest && membership.State == MembershipState.ExitPending ? MembershipState.Active : membership.State;
         var input = new ExitEvaluationInput(kind, membership.Role, state, member.OrgRole, member.Resignation, cls.Status, cls.Classification,
-            cls.TermEndsOn, cls.ExitLocked, org.Policy, now, org.LocalDate(now), openApproval, checklistIds.Count, completed, duties, plan,
-            successors.ToHashSet(), clientContext);
+            cls.TermEndsOn, cls.ExitLocked, org.Policy, now, org.LocalDate(now), openApproval, cls.Checklist.Count, checklistCompleted, duties, plan,
+            successors, clientContext);
         return new Loaded(org, cls, member, membership, input, duties);
     }
+
+    /// <summary>
+    /// The snapshots of many (class, member) pairs in a fixed number of queries, each exactly what <see cref="LoadAsync"/> gives for
+    /// that pair with no handover plan and no client (HR bulk exits). Pairs whose class, member or membership is unknown are absent.
+    /// Tracked like <see cref="LoadAsync"/>, so that the caller can carry the exits out in the same context; the pending requests of
+    /// the pairs come tracked too (<see cref="Batch.OpenRequests"/>), for a removal to supersede them.
+    /// </summary>
+    public static async Task<Batch> LoadManyAsync(PortalDbContext db, IReadOnlyCollection<(long ClassId, long MemberId)> pairs, ExitKind kind,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var classIds = pairs.Select(p => p.ClassId).Distinct().ToList();
+        var memberIds = pairs.Select(p => p.MemberId).Distinct().ToList();
+        // One JSON parameter per list (not one parameter per id): cheap to bind at a thousand ids, and one cached plan.
+        var classes = await db.Classes.Include(c => c.Checklist).Where(c => EF.Parameter(classIds).Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var members = await db.Members.Where(m => EF.Parameter(memberIds).Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+        var memberships = (await db.Memberships
+                .Where(m => EF.Parameter(classIds).Contains(m.ClassId) && EF.Parameter(memberIds).Contains(m.MemberId)).ToListAsync(ct))
+            .ToDictionary(m => (m.ClassId, m.MemberId));
+        var orgIds = classes.Values.Select(c => c.OrganisationId).Distinct().ToList();
+        var organisations = await db.Organisations.Where(o => EF.Parameter(orgIds).Contains(o.Id)).ToDictionaryAsync(o => o.Id, ct);
+
+        var open = await db.ExitRequests.Where(e => EF.Parameter(classIds).Contains(e.ClassId) && EF.Parameter(memberIds).Contains(e.MemberId)
+            && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct);
+        var openByPair = open.ToLookup(e => (e.ClassId, e.MemberId));
+        var checklistIds = classes.Values.SelectMany(c => c.Checklist).Select(i => i.Id).ToList();
+        var completions = checklistIds.Count == 0 ? []
+            : await db.HandoverCompletions.Where(h => EF.Parameter(memberIds).Contains(h.MemberId) && EF.Parameter(checklistIds).Contains(h.ChecklistItemId))
+                .Select(h => new { h.MemberId, h.ChecklistItemId }).ToListAsync(ct);
+        var completedByMember = completions.ToLookup(h => h.MemberId, h => h.ChecklistItemId);
+
+        var assignments = await db.Assignments.AsNoTracking().Where(Assignment.Unfinished)
+            .Where(a => EF.Parameter(classIds).Contains(a.ClassId)
+                && (EF.Parameter(memberIds).Contains(a.CreatorMemberId) || EF.Parameter(memberIds).Contains(a.ResponsibleMemberId)))
+            .Select(a => new { a.Id, a.ClassId, a.Title, a.CreatorMemberId, a.ResponsibleMemberId }).ToListAsync(ct);
+        var streams = await db.LiveStreams.AsNoTracking().Where(LiveStream.Unfinished)
+            .Where(l => EF.Parameter(classIds).Contains(l.ClassId)
+                && (EF.Parameter(memberIds).Contains(l.CreatorMemberId) || EF.Parameter(memberIds).Contains(l.HostMemberId)))
+            .Select(l => new { l.Id, l.ClassId, l.Title, l.CreatorMemberId, l.HostMemberId }).ToListAsync(ct);
+        var assignmentsByClass = assignments.ToLookup(a => a.ClassId);
+        var streamsByClass = streams.ToLookup(l => l.ClassId);
+        var successorsByClass = (await db.Memberships
+                .Where(m => EF.Parameter(classIds).Contains(m.ClassId) && m.State == MembershipState.Active
+                    && (m.Role == ClassRole.Teacher || m.Role == ClassRole.ClassAdmin || m.Role == ClassRole.Owner))
+                .Select(m => new { m.ClassId, m.MemberId }).ToListAsync(ct))
+            .ToLookup(m => m.ClassId, m => m.MemberId);
+
+        var loaded = new Dictionary<(long, long), Loaded>(pairs.Count);
+        foreach (var (classId, memberId) in pairs)
+        {
+            if (!classes.TryGetValue(classId, out var cls) || !members.TryGetValue(memberId, out var member)
+                || !memberships.TryGetValue((classId, memberId), out var membership)) continue;
+            var org = organisations[cls.OrganisationId];
+            var itemIds = cls.Checklist.Select(i => i.Id).ToHashSet();
+            var completed = itemIds.Count == 0 ? 0 : completedByMember[memberId].Count(itemIds.Contains);
+            // The order of LoadAsync's OpenDutiesAsync: assignments, then streams.
+            IReadOnlyList<OpenDuty> duties =
+            [
+                .. assignmentsByClass[classId].Where(a => a.CreatorMemberId == memberId || a.ResponsibleMemberId == memberId)
+                    .Select(a => new OpenDuty(DutyKind.Assignment, a.Id, a.Title, a.CreatorMemberId == memberId, a.ResponsibleMemberId == memberId)),
+                .. streamsByClass[classId].Where(l => l.CreatorMemberId == memberId || l.HostMemberId == memberId)
+                    .Select(l => new OpenDuty(DutyKind.LiveStream, l.Id, l.Title, l.CreatorMemberId == memberId, l.HostMemberId == memberId)),
+            ];
+            var successors = successorsByClass[classId].Where(m => m != memberId).ToHashSet();
+            loaded[(classId, memberId)] = Assemble(org, cls, member, membership, kind, now, null, null, false,
+                openByPair[(classId, memberId)].Any(), completed, duties, successors);
+        }
+        return new Batch(loaded, openByPair);
+    }
+
+    /// <summary>Many pairs' snapshots (<see cref="LoadManyAsync"/>).</summary>
+    public sealed record Batch(IReadOnlyDictionary<(long ClassId, long MemberId), Loaded> Pairs, ILookup<(long ClassId, long MemberId), ExitRequest> OpenRequests);
 
     public static async Task<IReadOnlyList<OpenDuty>> OpenDutiesAsync(PortalDbContext db, long classId, long memberId, CancellationToken ct)
     {

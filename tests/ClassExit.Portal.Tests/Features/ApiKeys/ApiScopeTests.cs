@@ -27,6 +27,7 @@ public class ApiScopeTests(PortalFactory factory)
         ["GET /api/v1/exits/{exitRequestId:long}"] = ApiScopes.Read,
         ["POST /api/v1/classes/{classId:long}/exits"] = ApiScopes.ClientExits,
         ["POST /api/v1/exits/batch"] = ApiScopes.BatchExits,
+        ["GET /api/v1/exits/batch/{batchId:long}"] = ApiScopes.BatchExits,
         ["GET /api/v1/quota"] = ApiScopes.BatchExits,
         ["GET /api/v1/members/{memberId:long}/devices"] = ApiScopes.Devices,
         ["POST /api/v1/devices/{deviceId}/sync-ack"] = ApiScopes.Devices,
