@@ -85,8 +85,11 @@ public sealed class RateLimitOptions
     /// <summary>Batches (dry runs included) running at once per organisation (default 2).</summary>
     public int ConcurrentBatchesPerOrganisation { get; set; } = 2;
 
-    /// <summary>Batches that wait for a running one to finish instead of an immediate 429 (default 0: none wait).</summary>
-    public int BatchQueueLimit { get; set; }
+    /// <summary>
+    /// Batches that wait for a running one to finish instead of an immediate 429 (default 20). Waiting matters for retries: concurrent
+    /// duplicates of one Idempotency-Key call wait their turn and get the stored response, instead of a 42903.
+    /// </summary>
+    public int BatchQueueLimit { get; set; } = 20;
 
     /// <summary><c>Retry-After</c> for a refused concurrent batch (the concurrency limiter cannot know; default 5 s).</summary>
     public int BatchRetryAfterSeconds { get; set; } = 5;

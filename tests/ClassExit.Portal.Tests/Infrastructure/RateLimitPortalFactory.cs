@@ -25,6 +25,8 @@ public sealed class RateLimitPortalFactory : PortalFactory
         Bucket(builder, "DryRuns:PerKey", DryRunsPerKey);
         Bucket(builder, "DryRuns:PerOrganisation", 1000);
         builder.UseSetting("RateLimits:ConcurrentBatchesPerOrganisation", ConcurrentBatches.ToString());
+        // The concurrency test wants the third batch refused at once, not queued.
+        builder.UseSetting("RateLimits:BatchQueueLimit", "0");
         builder.UseSetting("Sessions:SignInPerAccountLimit", SignInPerAccountLimit.ToString());
     }
 

@@ -251,6 +251,6 @@ public sealed class ApiRateLimitTests(RateLimitPortalFactory factory) : IClassFi
             _ => ApiRateLimit.Reads,
         }));
         Assert.Equal(expected.OrderBy(kv => kv.Key), actual.OrderBy(kv => kv.Key));
-        Assert.Equal(10, actual.Count);
+        Assert.Equal(11, actual.Count);
     }
 }
