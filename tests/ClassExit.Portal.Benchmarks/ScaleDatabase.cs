@@ -345,6 +345,14 @@ internal static class ScaleDatabase
     /// <summary>The MAC of one entry, exactly as the portal seals it: the one domain function this generator calls.</summary>
     private static string Seal(AuditEntry entry, long sequence, string? previousHash) => AuditMac.Compute(BenchKey, entry, sequence, previousHash);
 
+    /// <summary>The planner's statistics, as the portal refreshes them at start (<see cref="SqliteStatistics"/>).</summary>
+    public static async Task RefreshStatisticsAsync(string path)
+    {
+        await using var services = ServicesOnDatabase.Create(path, ServicesOnDatabase.From(new ClaimsPrincipal()), TimeProvider.System, AuditSettings);
+        await using var db = (await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync()).ForSystem();
+        await SqliteStatistics.RefreshAsync(db);
+    }
+
     private static readonly PropertyInfo IdProperty = typeof(AuditEntry).GetProperty(nameof(AuditEntry.Id))!;
 
     /// <summary>Chains every unsealed entry in id order per organisation (organisation 0: none), as the sealer would, and writes the heads.</summary>

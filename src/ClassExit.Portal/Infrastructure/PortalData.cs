@@ -43,6 +43,7 @@ public static class PortalData
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
         var connectionString = ResolveConnectionString(configuration, environment, provider);
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(provider, connectionString));
+        services.AddSingleton<DatabaseStatisticsJob>();
         services.AddDatabaseDeveloperPageExceptionFilter();
         return services;
     }
@@ -99,6 +100,9 @@ public static class PortalData
             if (await seeder.SeedAsync()) app.Logger.LogInformation("Demo data seeded.");
             app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         }
+
+        // The planner's statistics for what is there now (SQLite; milliseconds); the daily job keeps them current as data grows.
+        await app.Services.GetRequiredService<DatabaseStatisticsJob>().RunAsync(CancellationToken.None);
     }
 
     private static void PrintBanner(WebApplication app)

@@ -236,6 +236,26 @@ public class AuditChainTests(PortalFactory factory)
     }
 
     [Fact]
+    public async Task RecurringVerification_OnePass_NamesTheEditedChain_AndLeavesTheOthersIntact()
+    {
+        var (edited, ids) = await OrganisationWithEntriesAsync("Chain Y", 4);
+        var (untouched, _) = await OrganisationWithEntriesAsync("Chain Z", 4);
+        await ExecuteAsync($"UPDATE AuditEntries SET ActorName = 'someone else' WHERE Id = {ids[2]}");
+
+        var results = await Chain.RunVerificationAsync(default);
+
+        Assert.NotEmpty(results);
+        var broken = Assert.Single(results, r => r.OrganisationId == edited);
+        Assert.Equal((ChainBreak.Edited, (long?)ids[2]), (broken.Break, broken.EntryId));
+        var intact = Assert.Single(results, r => r.OrganisationId == untouched);
+        Assert.True(intact.Intact, $"{intact.Break} {intact.Detail}");
+        Assert.Equal(4, intact.EntriesChecked);
+        await using var db = factory.SystemDb();
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.OrganisationId == edited && a.Action == "audit.chain_broken" && a.IsSecurityEvent));
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.OrganisationId == untouched && a.Action == "audit.chain_verified"));
+    }
+
+    [Fact]
     public async Task OrganisationZero_UnknownSignIns_IsSealedAndVerified()
     {
         var client = factory.CreateBrowserLikeClient();
