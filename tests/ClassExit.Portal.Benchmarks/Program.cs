@@ -217,34 +217,26 @@ internal static class PurgeBenchmark
             longest.Add(logger.Holds.Max());
             holds.AddRange(logger.Holds);
             Console.WriteLine($"purge run {r + 1}: {run.MessagesPurged:N0} messages, {run.ReceiptsPurged:N0} receipts in {sw.Elapsed.TotalSeconds:0.0} s = " +
-                $"{run.MessagesPurged / sw.Elapsed.TotalMinutes:N0} rows/min; {run.Batches} batches (median {Median(logger.Sizes):0} messages), " +
-                $"write lock held median {Median(logger.Holds):0.0} ms, longest {logger.Holds.Max():0.0} ms " +
+                $"{run.MessagesPurged / sw.Elapsed.TotalMinutes:N0} rows/min; {run.Batches} batches (median {Stats.Median(logger.Sizes):0} messages), " +
+                $"write lock held median {Stats.Median(logger.Holds):0.0} ms, longest {logger.Holds.Max():0.0} ms " +
                 $"(slowest batches: {string.Join(", ", logger.Holds.Select((h, i) => (h, i)).OrderByDescending(x => x.h).Take(5).Select(x => $"#{x.i + 1} {x.h:0} ms"))})");
             SqliteConnection.ClearAllPools();
             File.Delete(file);
         }
-        var perMinute = messages / (Median(totals) / 60_000);
+        var perMinute = messages / (Stats.Median(totals) / 60_000);
         Console.WriteLine($"purge: {perMinute:N0} rows/min (median of {runs} runs of {messages:N0} messages)");
         // Time for the whole run: the goal of 1,000,000 rows/min is this many milliseconds for these messages.
         var budget = messages * 60_000.0 / 1_000_000;
-        Figure($"purge-{messages}-rows", totals, $"<={budget:0}ms(>=1000000rows/min)", Percentile(totals, 95) <= budget);
-        Figure("purge-longest-write-lock", longest, "<=200ms", Percentile(longest, 95) <= 200);
-        Figure("purge-batch-write-lock", holds, "p95<=200ms", Percentile(holds, 95) <= 200);
+        Print($"purge-{messages}-rows", totals, $"<={budget:0}ms(>=1000000rows/min)", Stats.P95(totals) <= budget);
+        Print("purge-longest-write-lock", longest, "<=200ms", Stats.P95(longest) <= 200);
+        Print("purge-batch-write-lock", holds, "p95<=200ms", Stats.P95(holds) <= 200);
         SqliteConnection.ClearAllPools();
         dir.Delete(recursive: true);
     }
 
-    private static void Figure(string name, List<double> samples, string goal, bool pass) =>
-        Console.WriteLine($"figure {name} median_ms={Median(samples):0.0} p95_ms={Percentile(samples, 95):0.0} raw_p95_ms=- ratio=- goal={goal} verdict={(pass ? "pass" : "fail")}");
-
-    private static double Median(IReadOnlyCollection<double> samples) => Percentile(samples, 50);
-
-    /// <summary>Nearest-rank percentile.</summary>
-    private static double Percentile(IReadOnlyCollection<double> samples, double p)
-    {
-        var sorted = samples.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
+    /// <summary>A figure line of the purge mode, in the one form every mode prints (<see cref="ClassExit.Portal.Benchmarks.Figure.Line"/>).</summary>
+    private static void Print(string name, List<double> samples, string goal, bool pass) =>
+        Console.WriteLine(new Figure(name, Stats.Median(samples), Stats.P95(samples), null, goal, pass).Line);
 
     private static DbContextOptions<PortalDbContext> Options(string file, IServiceProvider app) =>
         new DbContextOptionsBuilder<PortalDbContext>().UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={file}").UseApplicationServiceProvider(app).Options;
