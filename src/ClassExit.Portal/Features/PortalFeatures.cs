@@ -20,6 +20,7 @@ public static class PortalFeatures
 {
     public static IServiceCollection AddPortalFeatures(this IServiceCollection services)
     {
+        services.AddSingleton<Notifications.PortalEvents>();
         services.AddScoped<SignInAuditService>();
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName);
         services.AddSingleton<AuditKeyRing>();
