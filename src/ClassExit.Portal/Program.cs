@@ -1,6 +1,19 @@
 using ClassExit.Portal.Components;
 using ClassExit.Portal.Features;
+using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.BulkExits;
+using ClassExit.Portal.Features.Classes;
+using ClassExit.Portal.Features.Dashboard;
+using ClassExit.Portal.Features.DeviceSync;
+using ClassExit.Portal.Features.ExitPolicies;
+using ClassExit.Portal.Features.ExitRequests;
+using ClassExit.Portal.Features.JobRuns;
+using ClassExit.Portal.Features.Members;
+using ClassExit.Portal.Features.Notifications;
+using ClassExit.Portal.Features.Organisation;
+using ClassExit.Portal.Features.Ownership;
+using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
@@ -21,7 +34,7 @@ builder.Services.AddPortalIdentity();
 builder.Services.AddPlatformHome();
 builder.Services.AddPortalJobs(builder.Configuration);
 builder.Services.AddPortalApi();
-builder.Services.AddPortalFeatures();
+builder.Services.AddPortalFeatures(builder.Configuration, ClassExit.Portal.PortalFeatureList.All);
 builder.Services.AddDevelopmentDiagnostics(builder.Environment);
 
 var app = builder.Build();
@@ -50,9 +63,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode().AllowAnonymousFra
 app.MapAdditionalIdentityEndpoints();
 app.MapCultureSwitch();
 app.MapPortalApi();
-app.MapChatExport();
-app.MapAuditExport();
-app.MapAuditCheckpoints();
+app.MapPortalFeatures();
 app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 app.MapDevelopmentDiagnostics();
@@ -63,3 +74,33 @@ await app.InitialisePortalDatabaseAsync();
 if (await FirstAdminCommand.TryRunAsync(app, args)) return;
 app.RegisterPortalRecurringJobs();
 app.Run();
+
+namespace ClassExit.Portal
+{
+    public static class PortalFeatureList
+    {
+        /// <summary>
+        /// The portal's features, one line each: each wires its own services, endpoints and jobs in
+        /// <c>Features/&lt;Area&gt;/&lt;Area&gt;Feature.cs</c> (ADR 0011). Adding a feature is its folder and one line here.
+        /// </summary>
+        public static IReadOnlyList<IPortalFeature> All { get; } =
+        [
+            new AuditFeature(),
+            new NotificationsFeature(),
+            new OrganisationFeature(),
+            new ClassesFeature(),
+            new MembersFeature(),
+            new DashboardFeature(),
+            new ExitPoliciesFeature(),
+            new ExitRequestsFeature(),
+            new OwnershipFeature(),
+            new BulkExitsFeature(),
+            new ReasonCodesFeature(),
+            new DeviceSyncFeature(),
+            new RetentionFeature(),
+            new ApiKeysFeature(),
+            new UsersFeature(),
+            new JobRunsFeature(),
+        ];
+    }
+}

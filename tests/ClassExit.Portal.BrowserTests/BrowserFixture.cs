@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using Microsoft.Playwright;
 
 namespace ClassExit.Portal.BrowserTests;

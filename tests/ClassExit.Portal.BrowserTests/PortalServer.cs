@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

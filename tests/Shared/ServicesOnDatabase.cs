@@ -38,7 +38,7 @@ public static class ServicesOnDatabase
         }.Concat(settings ?? new Dictionary<string, string?>()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)).Build());
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddPortalIdentity();
-        services.AddPortalFeatures();
+        services.AddPortalFeatures(services.BuildServiceProvider().GetRequiredService<IConfiguration>(), ClassExit.Portal.PortalFeatureList.All);
         services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();
         services.AddDbContextFactory<PortalDbContext>(o =>
         {

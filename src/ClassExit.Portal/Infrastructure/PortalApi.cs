@@ -1,11 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ClassExit.Portal.Domain.Errors;
-using ClassExit.Portal.Features.BulkExits;
-using ClassExit.Portal.Features.Classes;
-using ClassExit.Portal.Features.DeviceSync;
-using ClassExit.Portal.Features.ExitRequests;
-using ClassExit.Portal.Features.Organisation;
 
 namespace ClassExit.Portal.Infrastructure;
 
@@ -33,15 +28,14 @@ public static class PortalApi
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), branch => branch.Use(MalformedRequestMiddleware));
-        var api = app.MapGroup("/api/v1")
-            .RequireAuthorization(Policies.ApiClient)
-            .WithTags("v1");
-        api.MapMeApi();
-        api.MapClassesApi();
-        api.MapExitRequestsApi();
-        api.MapBulkExitApi();
-        api.MapDeviceSyncApi();
     }
+
+    /// <summary>
+    /// The REST surface's group, <c>/api/v1</c>, API clients only: each feature maps its endpoints on it
+    /// (<see cref="Features.IPortalFeature.MapEndpoints"/>).
+    /// </summary>
+    public static RouteGroupBuilder ApiGroup(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/api/v1").RequireAuthorization(Policies.ApiClient).WithTags("v1");
 
     /// <summary>
     /// Model-binding failures (bad JSON, wrong types, missing body) become 40002 problems, not the framework's bare 400.

@@ -25,6 +25,7 @@ public static class PortalIdentity
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<TenantDb>();
         services.AddScoped<Authorization.PortalAuthorizer>();
+        services.AddScoped<Authorization.StepUpVerifier>();
         services.AddScoped<TwoFactorRequirements>();
 
         services.AddAuthentication(options =>

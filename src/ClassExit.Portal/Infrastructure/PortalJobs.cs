@@ -5,6 +5,7 @@ using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.SqlServer;
+using ClassExit.Portal.Features;
 
 namespace ClassExit.Portal.Infrastructure;
 
@@ -29,10 +30,6 @@ public sealed class JobsOptions
     /// <summary>Hangfire worker count.</summary>
     [Range(1, 64)]
     public int WorkerCount { get; set; } = 2;
-
-    /// <summary>Cron of the approval escalation job (pending requests past the SLA become overdue).</summary>
-    [Required]
-    public string EscalationCron { get; set; } = "*/15 * * * *";
 
     /// <summary>Hangfire schema on SQL Server (several portal instances may share one database with one schema each).</summary>
     [Required]
@@ -68,35 +65,15 @@ public static class PortalJobs
         return services;
     }
 
-    /// <summary>Recurring jobs with explicit ids (re-registered at every start: in-memory storage forgets them).</summary>
+    /// <summary>
+    /// Recurring jobs with explicit ids (re-registered at every start: in-memory storage forgets them): the infrastructure's own,
+    /// then each feature's (<see cref="Features.IPortalFeature.ScheduleJobs"/>).
+    /// </summary>
     public static void RegisterPortalRecurringJobs(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
         var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
-        jobs.AddOrUpdate<Features.ExitRequests.ExitEscalationJob>(Features.ExitRequests.ExitEscalationJob.JobId, j => j.RunAsync(CancellationToken.None),
-            options.EscalationCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        var ownership = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Ownership.OwnershipOptions>>().Value;
-        jobs.AddOrUpdate<Features.Ownership.TransferExpiryJob>(Features.Ownership.TransferExpiryJob.JobId, j => j.RunAsync(CancellationToken.None),
-            ownership.ExpiryCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        var sync = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.DeviceSync.DeviceSyncOptions>>().Value;
-        jobs.AddOrUpdate<Features.DeviceSync.SyncCheckJob>(Features.DeviceSync.SyncCheckJob.JobId, j => j.RunAsync(CancellationToken.None),
-            sync.CheckCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        var retention = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Retention.RetentionOptions>>().Value;
-        jobs.AddOrUpdate<Features.Retention.RetentionPurgeJob>(Features.Retention.RetentionPurgeJob.JobId, j => j.RunAsync(CancellationToken.None),
-            retention.PurgeCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        var audit = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Audit.AuditOptions>>().Value;
-        jobs.AddOrUpdate<Features.Audit.AuditChainService>(Features.Audit.AuditChainService.VerifyJobId, j => j.RunVerificationAsync(CancellationToken.None),
-            audit.VerifyCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        jobs.AddOrUpdate<Features.Audit.AuditCheckpoints>(Features.Audit.AuditCheckpoints.JobId, j => j.RunAsync(CancellationToken.None),
-            audit.CheckpointCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        Features.BulkExits.BulkExitJobs.RegisterBulkExitJobs(app.Services);
-        jobs.AddOrUpdate<DatabaseStatisticsJob>(DatabaseStatisticsJob.JobId, j => j.RunAsync(CancellationToken.None),
-            "41 4 * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))
-            jobs.AddOrUpdate<Features.DeviceSync.DeviceSimulatorJob>(Features.DeviceSync.DeviceSimulatorJob.JobId, j => j.RunAsync(CancellationToken.None),
-                "* * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        else
-            jobs.RemoveIfExists(Features.DeviceSync.DeviceSimulatorJob.JobId);
+        jobs.Every<DatabaseStatisticsJob>(DatabaseStatisticsJob.JobId, "41 4 * * *", j => j.RunAsync(CancellationToken.None));
+        app.Services.SchedulePortalFeatureJobs();
     }
 
     /// <summary>

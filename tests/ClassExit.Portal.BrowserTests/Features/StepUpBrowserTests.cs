@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.TestSupport;

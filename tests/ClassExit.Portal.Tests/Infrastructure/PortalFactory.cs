@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Net;
 using System.Text.RegularExpressions;
 using ClassExit.Portal.Data;

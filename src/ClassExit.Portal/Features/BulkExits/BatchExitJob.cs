@@ -58,15 +58,3 @@ public sealed class IdempotencyCleanupJob(IDbContextFactory<PortalDbContext> fac
         return deleted;
     }
 }
-
-/// <summary>The bulk-exit feature's jobs, registered at start-up (beside the portal's other recurring jobs).</summary>
-public static class BulkExitJobs
-{
-    public static void RegisterBulkExitJobs(this IServiceProvider services)
-    {
-        services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<IdempotencyCleanupJob>(IdempotencyCleanupJob.JobId,
-            j => j.RunAsync(CancellationToken.None), IdempotencyCleanupJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        // In-memory job storage forgets queued jobs at a restart: the batches' own rows say what is left to do.
-        services.GetRequiredService<IBackgroundJobClient>().Enqueue<BatchExitJob>(j => j.ResumeAllAsync(CancellationToken.None));
-    }
-}

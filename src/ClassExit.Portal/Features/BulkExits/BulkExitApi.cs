@@ -4,17 +4,12 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.BulkExits;
 
 public sealed record QuotaResponse(int Limit, int Used, int Remaining, DateTimeOffset ResetsAt);
 
-public sealed record ReasonCodeItem(string Code, string Label);
-
-public sealed record ReasonCodesResponse(IReadOnlyList<ReasonCodeItem> Items);
-
-/// <summary><c>POST /api/v1/exits/batch</c>, <c>GET /api/v1/quota</c>, <c>GET /api/v1/reason-codes</c> (api.md).</summary>
+/// <summary><c>POST /api/v1/exits/batch</c>, <c>GET /api/v1/exits/batch/{id}</c>, <c>GET /api/v1/quota</c> (api.md).</summary>
 public static class BulkExitApi
 {
     public static RouteGroupBuilder MapBulkExitApi(this RouteGroupBuilder api)
@@ -28,9 +23,6 @@ public static class BulkExitApi
         api.MapGet("/quota", GetQuota).WithName("GetQuota").WithSummary("Today's bulk-exit quota")
             .RequireApiRateLimit(ApiRateLimit.Reads)
             .RequireScope(ApiScopes.BatchExits);
-        api.MapGet("/reason-codes", GetReasonCodes).WithName("GetReasonCodes").WithSummary("The organisation's active reason codes")
-            .RequireApiRateLimit(ApiRateLimit.Reads)
-            .RequireScope(ApiScopes.Read);
         return api;
     }
 
@@ -82,13 +74,5 @@ public static class BulkExitApi
     {
         var q = await quota.GetAsync(ct);
         return TypedResults.Ok(new QuotaResponse(q.Limit, q.Used, q.Remaining, q.ResetsAt));
-    }
-
-    public static async Task<Ok<ReasonCodesResponse>> GetReasonCodes(TenantDb tenantDb, CancellationToken ct)
-    {
-        await using var db = await tenantDb.CreateAsync(ct);
-        var items = await db.ReasonCodes.AsNoTracking().Where(r => r.Active).OrderBy(r => r.Code)
-            .Select(r => new ReasonCodeItem(r.Code, r.Label)).ToListAsync(ct);
-        return TypedResults.Ok(new ReasonCodesResponse(items));
     }
 }

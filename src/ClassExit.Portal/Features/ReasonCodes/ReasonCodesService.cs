@@ -22,6 +22,14 @@ public sealed class ReasonCodesService(TenantDb tenantDb, TimeProvider clock, Po
             .Select(r => new ReasonCodeRow(r.Id, r.Code, r.Label, r.Active)).ToListAsync(ct);
     }
 
+    /// <summary>The active codes, for API clients and pickers.</summary>
+    public async Task<IReadOnlyList<ReasonCodeRow>> ActiveAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        return await db.ReasonCodes.AsNoTracking().Where(r => r.Active).OrderBy(r => r.Code)
+            .Select(r => new ReasonCodeRow(r.Id, r.Code, r.Label, r.Active)).ToListAsync(ct);
+    }
+
     /// <summary>Adds a code; returns a bilingual message when it is refused.</summary>
     public async Task<string?> AddAsync(string code, string label, CancellationToken ct = default)
     {

@@ -313,7 +313,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["PolicyService.GetTwoFactorRequirementAsync"] = "read",
         ["DeviceBindingService.MembersAsync"] = "read", ["DeviceBindingService.DevicesAsync"] = "read",
         ["DeviceSyncService.DevicesAsync"] = "read", ["DeviceSyncService.StaleAsync"] = "read",
-        ["ReasonCodesService.ListAsync"] = "read", ["ApiKeysService.ListAsync"] = "read", ["ApiKeysService.OwnerOptionsAsync"] = "read",
+        ["ReasonCodesService.ListAsync"] = "read", ["ReasonCodesService.ActiveAsync"] = "read", ["ApiKeysService.ListAsync"] = "read", ["ApiKeysService.OwnerOptionsAsync"] = "read",
         ["UsersService.SearchAsync"] = "read", ["UsersService.MembersWithoutAccountAsync"] = "read",
         ["QuotaService.GetAsync"] = "read", ["QuotaRequestsService.OwnAsync"] = "read", ["QuotaRequestsService.PendingForPlatformAsync"] = "read",
         ["QuotaService.TryConsumeAsync"] = "called only by BatchExitService.RunAsync after RunBatch was granted",

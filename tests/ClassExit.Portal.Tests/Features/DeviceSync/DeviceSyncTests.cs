@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Net;
 using System.Net.Http.Json;
 using ClassExit.Portal.Data.Seed;

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Net;
 using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Domain.Classes;

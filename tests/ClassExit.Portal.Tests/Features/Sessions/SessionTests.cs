@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Net;
 using System.Reflection;
 using System.Security.Claims;

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Authorization;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;

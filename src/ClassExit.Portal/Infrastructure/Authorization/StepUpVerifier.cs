@@ -6,7 +6,7 @@ using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Identity;
 using Microsoft.AspNetCore.Identity;
 
-namespace ClassExit.Portal.Features.ExitRequests;
+namespace ClassExit.Portal.Infrastructure.Authorization;
 
 /// <summary>What step-up asks the user for.</summary>
 public enum StepUpMethod
