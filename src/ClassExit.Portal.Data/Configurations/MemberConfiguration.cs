@@ -22,19 +22,3 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         b.HasOne<Organisation>().WithMany().HasForeignKey(m => m.OrganisationId).OnDelete(DeleteBehavior.Restrict);
     }
 }
-
-internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
-{
-    public void Configure(EntityTypeBuilder<Device> b)
-    {
-        b.Property(d => d.Id).HasMaxLength(64);
-        b.Property(d => d.ClientVersion).HasMaxLength(32);
-        b.Property(d => d.MacAddress).HasMaxLength(32);
-        b.Ignore(d => d.IsMobile);
-        b.HasIndex(d => new { d.OrganisationId, d.MemberId });
-        b.HasIndex(d => new { d.OrganisationId, d.IsStale });
-        // The sync check scans non-stale devices by network class.
-        b.HasIndex(d => new { d.IsStale, d.NetworkClass, d.MemberId });
-        b.HasOne<Member>().WithMany().HasForeignKey(d => d.MemberId).OnDelete(DeleteBehavior.Restrict);
-    }
-}

@@ -18,14 +18,3 @@ internal sealed class OrganisationConfiguration : IEntityTypeConfiguration<Organ
         });
     }
 }
-
-internal sealed class ReasonCodeConfiguration : IEntityTypeConfiguration<ReasonCode>
-{
-    public void Configure(EntityTypeBuilder<ReasonCode> b)
-    {
-        b.Property(r => r.Code).HasMaxLength(6);
-        b.Property(r => r.Label).HasMaxLength(TextLimits.ReasonCodeLabel);
-        b.HasIndex(r => new { r.OrganisationId, r.Code }).IsUnique();
-        b.HasOne<Organisation>().WithMany().HasForeignKey(r => r.OrganisationId).OnDelete(DeleteBehavior.Restrict);
-    }
-}

@@ -5,6 +5,7 @@ using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
+using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;

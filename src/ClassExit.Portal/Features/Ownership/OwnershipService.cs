@@ -18,48 +18,6 @@ using Microsoft.Extensions.Options;
 
 namespace ClassExit.Portal.Features.Ownership;
 
-/// <summary>The <c>Ownership</c> configuration section.</summary>
-public sealed class OwnershipOptions
-{
-    public const string SectionName = "Ownership";
-
-    /// <summary>Days a proposal waits for an answer before the expiry job expires it.</summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 90)]
-    public int ProposalLifetimeDays { get; set; } = 7;
-
-    /// <summary>Cron of the expiry job.</summary>
-    [System.ComponentModel.DataAnnotations.Required]
-    public string ExpiryCron { get; set; } = "*/10 * * * *";
-}
-
-public sealed record OwnershipResult(bool Succeeded, int? Code, long? TransferId = null)
-{
-    public static OwnershipResult Ok(long? id = null) => new(true, null, id);
-    public static OwnershipResult Fail(int code) => new(false, code);
-}
-
-public sealed record TransferCandidate(long MemberId, string DisplayName, ClassRole Role);
-
-public sealed record TransferableDuty(DutyKind Kind, long Id, string Title);
-
-public sealed record TransferRow(long Id, long ClassId, string ClassName, long FromMemberId, string FromName, long ToMemberId, string ToName,
-    string ProposedByName, string? Message, IReadOnlyList<(DutyKind Kind, long Id)> Duties, TransferStatus Status, DateTimeOffset CreatedAt,
-    DateTimeOffset ExpiresAt, DateTimeOffset? DecidedAt, int Version, long ProposedByMemberId = 0)
-{
-    /// <summary>What <paramref name="actor"/> may do with this transfer, by the same rules the service applies.</summary>
-    public (bool Answer, bool Cancel) PermissionsOf(AccessActor actor)
-    {
-        var target = new AccessTarget(ClassId, null, ToMemberId, ProposedByMemberId, ToMemberId, FromMemberId);
-        return (AccessRules.Decide(actor, PortalAction.AnswerTransfer, target).Allowed, AccessRules.Decide(actor, PortalAction.CancelTransfer, target).Allowed);
-    }
-}
-
-public sealed record AtRiskClass(long ClassId, string ClassName, long OwnerMemberId, string OwnerName, ResignationState Resignation, int ActiveMembers,
-    bool HasPendingTransfer);
-
-public sealed record DissolvePreview(long ClassId, string ClassName, int MembersLeaving, int MessagesKept30Days, int MessagesKept90Days,
-    int MessagesKeptLonger, int PendingExitsCancelled, bool PendingTransferCancelled);
-
 /// <summary>
 /// Class ownership: propose, accept, decline, cancel, expire, force; and dissolution. A class always has exactly one owner:
 /// ownership moves only through <see cref="OwnershipRules"/>, in one transaction with its audit entry, guarded by version tokens

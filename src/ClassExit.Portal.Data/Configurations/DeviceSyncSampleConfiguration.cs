@@ -5,17 +5,6 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace ClassExit.Portal.Data.Configurations;
 
-internal sealed class MembershipChangeConfiguration : IEntityTypeConfiguration<MembershipChange>
-{
-    public void Configure(EntityTypeBuilder<MembershipChange> b)
-    {
-        b.Property(x => x.Kind).HasMaxLength(32);
-        b.HasIndex(x => new { x.MemberId, x.Version }).IsUnique();
-        b.HasIndex(x => new { x.OrganisationId, x.ChangedAt });
-        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
-    }
-}
-
 internal sealed class DeviceSyncSampleConfiguration : IEntityTypeConfiguration<DeviceSyncSample>
 {
     public void Configure(EntityTypeBuilder<DeviceSyncSample> b)

@@ -5,7 +5,7 @@ using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using Microsoft.EntityFrameworkCore;
 
-namespace ClassExit.Portal.Features.ExitPolicies;
+namespace ClassExit.Portal.Features.Retention;
 
 /// <summary>What a retention change does to the messages of people who have already left.</summary>
 public sealed record RetentionShift(int Leavers, int MessagesBecomingDue, int MessagesEarlier, int MessagesLater, int MessagesKeptForGood)
