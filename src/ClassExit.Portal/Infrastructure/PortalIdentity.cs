@@ -124,7 +124,7 @@ internal sealed class PortalSignInManager(UserManager<PortalUser> userManager, I
 internal sealed class PortalIdentityErrorDescriber : IdentityErrorDescriber
 {
     private static IdentityError Error(string code, params object[] args) =>
-        new() { Code = code, Description = ClassExit.Portal.Components.Shared.Text.Format($"IdentityError.{code}", args) };
+        new() { Code = code, Description = Text.Format($"IdentityError.{code}", args) };
 
     public override IdentityError PasswordMismatch() => Error(nameof(PasswordMismatch));
     public override IdentityError PasswordTooShort(int length) => Error(nameof(PasswordTooShort), length);

@@ -48,7 +48,7 @@ public static class PortalLocalization
     public static void WriteCookie(HttpContext http, string culture) =>
         http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
-            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, HttpOnly = true, SameSite = SameSiteMode.Lax });
+            new CookieOptions { Expires = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().AddYears(1), IsEssential = true, HttpOnly = true, SameSite = SameSiteMode.Lax });
 
     public static bool IsChinese => CultureInfo.CurrentUICulture.Name.StartsWith("zh", StringComparison.OrdinalIgnoreCase);
 }
@@ -64,8 +64,8 @@ internal sealed class PortalMudLocalizer : MudLocalizer
         get
         {
             var ours = $"Mud.{key}";
-            return ClassExit.Portal.Components.Shared.Text.Exists(ours)
-                ? new LocalizedString(key, ClassExit.Portal.Components.Shared.Text.Get(ours))
+            return Text.Exists(ours)
+                ? new LocalizedString(key, Text.Get(ours))
                 : new LocalizedString(key, key, resourceNotFound: true);
         }
     }

@@ -1,35 +1,17 @@
 using System.Globalization;
-using System.Resources;
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Devices;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Members;
+using ClassExit.Portal.Infrastructure;
 using MudBlazor;
 
 namespace ClassExit.Portal.Components.Shared;
 
-/// <summary>
-/// The portal's resource strings outside a component (labels of domain values, messages built in services): the same
-/// <c>Resources/SharedResource*.resx</c> that components read through <c>IStringLocalizer&lt;SharedResource&gt;</c>, in the
-/// current UI culture.
-/// </summary>
-public static class Text
-{
-    private static readonly ResourceManager Resources =
-        new("ClassExit.Portal.Resources.SharedResource", typeof(SharedResource).Assembly);
-
-    public static string Get(string key) => Resources.GetString(key, CultureInfo.CurrentUICulture) ?? key;
-
-    public static string Format(string key, params object?[] args) => string.Format(CultureInfo.CurrentCulture, Get(key), args);
-
-    /// <summary>Whether a key exists in the neutral (English) resources; used by tests.</summary>
-    public static bool Exists(string key) => Resources.GetString(key, CultureInfo.InvariantCulture) is not null;
-}
-
 /// <summary>Display labels for domain values, in the reader's language (keys <c>Enum.Value</c> in the resources).</summary>
 public static class Labels
 {
-    public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => Text.Get($"{typeof(TEnum).Name}.{value}");
+    public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => Text.Label(value);
 
     public static Color ColorOf(MembershipState state) => state switch
     {

@@ -1,4 +1,3 @@
-using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Domain.Audit;

@@ -1,4 +1,3 @@
-using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
@@ -60,7 +59,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             ownerName,
             await db.LiveReplays.Where(r => r.ClassId == classId && r.CreatorMemberId == memberId && r.Visibility == ReplayVisibility.Class).Select(r => r.Title).ToListAsync(ct),
             s.Duties.Where(d => d.ResponsibleIsLeaver || d.CreatedByLeaver)
-                .Select(d => new DutyToHandOver(d.Kind, d.Id, d.Title, Labels.Of(d.Kind))).ToList(),
+                .Select(d => new DutyToHandOver(d.Kind, d.Id, d.Title, Text.Label(d.Kind))).ToList(),
             successors,
             await db.MessageReceipts.CountAsync(r => r.ClassId == classId && r.MemberId == memberId && r.RepliedAt == null, ct),
             files?.Count ?? 0, files?.Bytes ?? 0,

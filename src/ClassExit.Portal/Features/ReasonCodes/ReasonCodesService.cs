@@ -1,4 +1,3 @@
-using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Limits;
 using ClassExit.Portal.Domain.Organisations;

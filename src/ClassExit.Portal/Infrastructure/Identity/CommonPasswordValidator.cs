@@ -28,7 +28,7 @@ public sealed class CommonPasswordValidator : IPasswordValidator<PortalUser>
             ? IdentityResult.Failed(new IdentityError
             {
                 Code = ErrorCode,
-                Description = ClassExit.Portal.Components.Shared.Text.Format($"IdentityError.{ErrorCode}"),
+                Description = Text.Format($"IdentityError.{ErrorCode}"),
             })
             : IdentityResult.Success);
 

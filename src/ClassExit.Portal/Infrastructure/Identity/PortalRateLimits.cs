@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
-using ClassExit.Portal.Components.Shared;
 using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Audit;
 using Microsoft.AspNetCore.Identity;

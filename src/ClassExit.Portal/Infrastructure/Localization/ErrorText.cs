@@ -1,7 +1,6 @@
 using ClassExit.Portal.Domain.Errors;
-using ClassExit.Portal.Infrastructure;
 
-namespace ClassExit.Portal.Components.Shared;
+namespace ClassExit.Portal.Infrastructure;
 
 /// <summary>
 /// Catalogue messages as the portal shows them, in the reader's language. The catalogue carries both languages itself (the API
