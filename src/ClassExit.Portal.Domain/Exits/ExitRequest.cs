@@ -113,7 +113,12 @@ public sealed class ExitRequest : ITenantOwned
 
     public IReadOnlyList<HandoverAssignment> Handover => _handover;
 
+    /// <summary>Still open: waiting for a decision, or approved and not yet carried out. At most one per member and class.</summary>
     public bool IsOpen => Status is ExitRequestStatus.PendingApproval or ExitRequestStatus.Approved;
+
+    /// <summary><see cref="IsOpen"/> as a query (the one definition of "an open exit request").</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<ExitRequest, bool>> Open =
+        e => e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved;
 
     public void PlanHandover(DutyKind kind, long dutyId, long toMemberId)
     {
@@ -144,9 +149,13 @@ public sealed class ExitRequest : ITenantOwned
         Version++;
     }
 
+    /// <summary>
+    /// Ends an open request without carrying it out: withdrawn by its requester (the service allows that only while it waits for a
+    /// decision) or superseded (a removal, a dissolution, a state reset), which may also meet an approved one.
+    /// </summary>
     public void Cancel(DateTimeOffset now, string? note = null)
     {
-        RequireStatus(ExitRequestStatus.PendingApproval);
+        if (!IsOpen) throw new InvalidOperationException($"Exit request {Id}: cannot cancel from {Status}.");
         Status = ExitRequestStatus.Cancelled;
         DecidedAt = now;
         DecisionNote = note;

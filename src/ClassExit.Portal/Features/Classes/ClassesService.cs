@@ -97,7 +97,7 @@ public sealed class ClassesService(TenantDb tenantDb)
             states.Where(s => s.State == MembershipState.Active).Sum(s => s.Count),
             states.Where(s => s.State == MembershipState.ExitPending).Sum(s => s.Count),
             states.Where(s => s.State is MembershipState.Left or MembershipState.Removed).Sum(s => s.Count),
-            await db.ExitRequests.CountAsync(e => e.ClassId == classId && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved), ct),
+            await db.ExitRequests.Where(ExitRequest.Open).CountAsync(e => e.ClassId == classId, ct),
             await db.OwnershipTransfers.CountAsync(t => t.ClassId == classId && t.Status == TransferStatus.Pending, ct),
             content, roleCounts);
     }

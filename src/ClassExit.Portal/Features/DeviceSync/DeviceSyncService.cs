@@ -113,8 +113,7 @@ public sealed class DeviceSyncService(TenantDb tenantDb, TimeProvider clock, Ste
         if (membership is null) return ErrorCatalogue.NotFound;
         if (membership.Role == ClassRole.Owner && completeExit) return ErrorCatalogue.OwnerMustTransfer;
         var before = membership.State;
-        foreach (var open in await db.ExitRequests.Where(e => e.ClassId == classId && e.MemberId == memberId
-                     && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct))
+        foreach (var open in await db.ExitRequests.Where(ExitRequest.Open).Where(e => e.ClassId == classId && e.MemberId == memberId).ToListAsync(ct))
             open.Cancel(now, "member state reset by an admin");
         membership.ResetState(completeExit, now);
         var member = await db.Members.SingleAsync(m => m.Id == memberId, ct);

@@ -153,8 +153,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         if (!command.Kind.IsMembersExit())
         {
             // A removal supersedes a pending self-exit of the same member.
-            foreach (var pending in await db.ExitRequests.Where(e => e.ClassId == command.ClassId && e.MemberId == command.MemberId
-                         && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct))
+            foreach (var pending in await db.ExitRequests.Where(ExitRequest.Open).Where(e => e.ClassId == command.ClassId && e.MemberId == command.MemberId).ToListAsync(ct))
                 pending.Cancel(now, $"superseded by {command.Kind}");
         }
 

@@ -25,8 +25,7 @@ internal static class ExitSnapshot
         if (membership is null) return null;
         var org = await db.Organisations.SingleAsync(o => o.Id == cls.OrganisationId, ct);
 
-        var openApproval = await db.ExitRequests.AnyAsync(e => e.ClassId == classId && e.MemberId == memberId && e.Id != ignoringRequestId
-            && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved), ct);
+        var openApproval = await db.ExitRequests.Where(ExitRequest.Open).AnyAsync(e => e.ClassId == classId && e.MemberId == memberId && e.Id != ignoringRequestId, ct);
         var checklistIds = cls.Checklist.Select(i => i.Id).ToList();
         var completed = checklistIds.Count == 0 ? 0
             : await db.HandoverCompletions.CountAsync(h => h.MemberId == memberId && checklistIds.Contains(h.ChecklistItemId), ct);
@@ -82,8 +81,7 @@ internal static class ExitSnapshot
         var orgIds = classes.Values.Select(c => c.OrganisationId).Distinct().ToList();
         var organisations = await db.Organisations.Where(o => EF.Parameter(orgIds).Contains(o.Id)).ToDictionaryAsync(o => o.Id, ct);
 
-        var open = await db.ExitRequests.Where(e => EF.Parameter(classIds).Contains(e.ClassId) && EF.Parameter(memberIds).Contains(e.MemberId)
-            && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct);
+        var open = await db.ExitRequests.Where(ExitRequest.Open).Where(e => EF.Parameter(classIds).Contains(e.ClassId) && EF.Parameter(memberIds).Contains(e.MemberId)).ToListAsync(ct);
         var openByPair = open.ToLookup(e => (e.ClassId, e.MemberId));
         var checklistIds = classes.Values.SelectMany(c => c.Checklist).Select(i => i.Id).ToList();
         var completions = checklistIds.Count == 0 ? []

@@ -44,7 +44,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
             else longer += n;
         }
         return new DissolvePreview(classId, cls.Name, members.Count, k30, k90, longer,
-            await db.ExitRequests.CountAsync(e => e.ClassId == classId && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved), ct),
+            await db.ExitRequests.Where(ExitRequest.Open).CountAsync(e => e.ClassId == classId, ct),
             await db.OwnershipTransfers.AnyAsync(t => t.ClassId == classId && t.Status == TransferStatus.Pending, ct));
     }
 
@@ -64,7 +64,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
         var cls = await db.Classes.SingleAsync(c => c.Id == classId, ct);
         if (cls.Status == ClassStatus.Dissolved) return OwnershipResult.Fail(ErrorCatalogue.ClassDissolved);
 
-        foreach (var open in await db.ExitRequests.Where(e => e.ClassId == classId && (e.Status == ExitRequestStatus.PendingApproval || e.Status == ExitRequestStatus.Approved)).ToListAsync(ct))
+        foreach (var open in await db.ExitRequests.Where(ExitRequest.Open).Where(e => e.ClassId == classId).ToListAsync(ct))
             open.Cancel(now, "class dissolved");
         foreach (var pending in await db.OwnershipTransfers.Where(t => t.ClassId == classId && t.Status == TransferStatus.Pending).ToListAsync(ct))
             pending.Cancel(now);
