@@ -1,6 +1,7 @@
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Limits;
+using ClassExit.Portal.Domain.Retention;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

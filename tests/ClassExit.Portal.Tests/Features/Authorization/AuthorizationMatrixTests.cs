@@ -6,6 +6,7 @@ using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Ownership;
+using ClassExit.Portal.Domain.Retention;
 using ClassExit.Portal.Features.ApiKeys;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.BulkExits;
