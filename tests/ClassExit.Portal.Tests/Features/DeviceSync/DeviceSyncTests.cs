@@ -51,7 +51,9 @@ public class DeviceSyncTests(PortalFactory factory)
     private async Task<Dictionary<string, bool>> StaleAsync(string[] devices)
     {
         await using var db = factory.SystemDb();
-        return await db.Devices.Where(d => devices.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.IsStale);
+        var stale = await db.Devices.Where(d => devices.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.IsStale);
+        Assert.Equal(devices.Length, stale.Count);
+        return stale;
     }
 
     [Fact]
@@ -164,7 +166,9 @@ public class DeviceSyncTests(PortalFactory factory)
         Assert.Equal(MembershipState.Active, (await db.Memberships.SingleAsync(m => m.ClassId == classId && m.MemberId == student)).State);
         Assert.Equal(ClassExit.Portal.Domain.Exits.ExitRequestStatus.Cancelled,
             (await db.ExitRequests.Where(e => e.ClassId == classId && e.MemberId == student).OrderBy(e => e.Id).LastAsync()).Status);
-        Assert.All(await db.Devices.Where(d => d.MemberId == student).ToListAsync(), d => Assert.True(d.ResyncRequested));
+        var devices = await db.Devices.Where(d => d.MemberId == student).ToListAsync();
+        Assert.NotEmpty(devices);
+        Assert.All(devices, d => Assert.True(d.ResyncRequested));
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "member.state_reset" && a.MemberId == student && a.IsSecurityEvent));
     }
 
