@@ -174,6 +174,8 @@ public sealed class TestOrganisation
         for (var i = 0; i < students; i++) members.Add((await AddMemberAsync($"{name} 学生 {i + 1}"), ClassRole.Student));
 
         await using var db = _db();
+        // The organisation's tag in the name: a class of a test never shares its name with a demo class or another test's.
+        name = $"{name} ·{Tag}";
         var group = new ClassGroup(Id, name, owner, termEndsOn ?? DateOnly.FromDateTime(now.UtcDateTime).AddDays(90), now.AddDays(-100), classification, exitLocked);
         db.Classes.Add(group);
         await db.SaveChangesAsync();

@@ -65,7 +65,7 @@ public class PolicyTests(PortalFactory factory)
     {
         var org = await TestOrganisation.CreateAsync(factory, "invalid-policy", FourteenDayFreeze);
         var today = DateOnly.FromDateTime(org.Clock.GetUtcNow().UtcDateTime);
-        await org.AddClassAsync("期末冲刺班", termEndsOn: today.AddDays(7));
+        var ending = await org.AddClassAsync("期末冲刺班", termEndsOn: today.AddDays(7));
         await org.AddClassAsync("普通班", termEndsOn: today.AddDays(90));
         var (policies, scope) = await factory.ServiceAsAsync<PolicyService>(org.AdminEmail);
         using var _ = scope;
@@ -75,7 +75,7 @@ public class PolicyTests(PortalFactory factory)
         Assert.Equal([PolicyViolation.MinimumClientVersionFormat, PolicyViolation.FreezeWindowRange, PolicyViolation.StudentRetentionRange], bad.Errors);
 
         var impact = await policies.PreviewAsync(current with { FreezeWindowDays = 0 });
-        Assert.Equal(["期末冲刺班"], impact.ClassesLeavingFreeze);
+        Assert.Equal([ending.Name], impact.ClassesLeavingFreeze);
         Assert.Equal([new PolicyChange(nameof(ExitPolicy.FreezeWindowDays), 14, 0)], impact.Changes);
         Assert.Equal(current, await policies.GetAsync());
     }
