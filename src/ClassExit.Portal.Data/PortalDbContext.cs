@@ -11,6 +11,7 @@ using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Domain.Ownership;
+using ClassExit.Portal.Domain.Retention;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;

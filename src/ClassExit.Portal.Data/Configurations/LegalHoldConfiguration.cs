@@ -1,5 +1,6 @@
 using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
+using ClassExit.Portal.Domain.Retention;
 using ClassExit.Portal.Domain.Limits;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

@@ -48,6 +48,7 @@ public class ApiScopesTests
     public void ApiKey_WithoutScopes_HasEvery_WithScopes_OnlyThose()
     {
         var all = new ApiKey(1, "HR", 5, "secret-value", DateTimeOffset.UnixEpoch);
+        Assert.NotEmpty(ApiScopes.All);
         Assert.All(ApiScopes.All, s => Assert.True(all.HasScope(s), s));
 
         var readOnly = new ApiKey(1, "report", 5, "secret-value-2", DateTimeOffset.UnixEpoch, [ApiScopes.Read]);

@@ -37,8 +37,11 @@ public class ErrorCatalogueTests
     }
 
     [Fact]
-    public void All_ChineseMessagesContainChinese() =>
+    public void All_ChineseMessagesContainChinese()
+    {
+        Assert.NotEmpty(ErrorCatalogue.All);
         Assert.All(ErrorCatalogue.All, d => Assert.Contains(d.MessageZh, c => c >= '\u4e00' && c <= '\u9fff'));
+    }
 
     [Fact]
     public void ClientTooOld_RemedyNamesMinimumVersion() => Assert.Contains("3.1.10", ErrorCatalogue.Get(50177).RemedyEn);

@@ -83,6 +83,7 @@ public class TenantIsolationTests(PortalFactory factory)
         var body = await (await factory.WithKey(DemoSeeder.SchoolApiKey).GetAsync("/api/v1/classes?page_size=200")).JsonAsync();
         var ids = body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("class_id").GetInt64()).ToList();
         Assert.Equal(schoolIds.Count, body.GetProperty("total").GetInt32());
+        Assert.NotEmpty(ids);
         Assert.All(ids, id => Assert.Contains(id, schoolIds));
     }
 

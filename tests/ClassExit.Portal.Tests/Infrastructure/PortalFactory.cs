@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ClassExit.Portal.Tests.Infrastructure;
 
@@ -49,6 +50,9 @@ public class PortalFactory : WebApplicationFactory<Program>
 
     public HttpClient CreateBrowserLikeClient() =>
         CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    /// <summary>A fake clock for one test, at the portal's present: the test dates its data by it, hands it to the services and jobs it builds, and advances it.</summary>
+    public FakeTimeProvider NewClock() => new(Services.GetRequiredService<TimeProvider>().GetUtcNow());
 
     /// <summary>A context in system scope, for arranging and asserting.</summary>
     public PortalDbContext SystemDb() => Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext().ForSystem();

@@ -31,8 +31,9 @@ public sealed class FixedCurrentUser(ClaimsPrincipal principal) : ICurrentUser
 
 public static class PortalServices
 {
-    /// <summary>Any feature service acting as the demo user <paramref name="email"/>; dispose the scope after.</summary>
-    public static async Task<(T Service, IServiceScope Scope)> ServiceAsAsync<T>(this PortalFactory factory, string email) where T : notnull
+    /// <summary>Any feature service acting as the user <paramref name="email"/>; dispose the scope after.</summary>
+    /// <param name="clock">The test's clock for the service (a FakeTimeProvider); the portal's clock when null.</param>
+    public static async Task<(T Service, IServiceScope Scope)> ServiceAsAsync<T>(this PortalFactory factory, string email, TimeProvider? clock = null) where T : notnull
     {
         await using var db = factory.SystemDb();
         var user = await db.Users.SingleAsync(u => u.Email == email);
@@ -40,11 +41,12 @@ public static class PortalServices
         var current = FixedCurrentUser.Of(user.OrganisationId ?? PortalPrincipal.NoOrganisation, user.MemberId, user.Id, roles);
         var scope = factory.Services.CreateScope();
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
-        return (ActivatorUtilities.CreateInstance<T>(scope.ServiceProvider, tenantDb), scope);
+        return (clock is null ? ActivatorUtilities.CreateInstance<T>(scope.ServiceProvider, tenantDb) : ActivatorUtilities.CreateInstance<T>(scope.ServiceProvider, tenantDb, clock), scope);
     }
 
-    /// <summary>Feature services acting as the demo user <paramref name="email"/> (roles and member read from the database).</summary>
-    public static async Task<(ExitService Exits, ExitQueries Queries, IServiceScope Scope)> AsUserAsync(this PortalFactory factory, string email)
+    /// <summary>Feature services acting as the user <paramref name="email"/> (roles and member read from the database).</summary>
+    /// <param name="clock">The test's clock for the services (a FakeTimeProvider); the portal's clock when null.</param>
+    public static async Task<(ExitService Exits, ExitQueries Queries, IServiceScope Scope)> AsUserAsync(this PortalFactory factory, string email, TimeProvider? clock = null)
     {
         await using var db = factory.SystemDb();
         var user = await db.Users.SingleAsync(u => u.Email == email);
@@ -52,7 +54,7 @@ public static class PortalServices
         var current = FixedCurrentUser.Of(user.OrganisationId ?? PortalPrincipal.NoOrganisation, user.MemberId, user.Id, roles);
         var scope = factory.Services.CreateScope();
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
-        var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        clock ??= scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var stepUp = scope.ServiceProvider.GetRequiredService<StepUpVerifier>();
         return (new ExitService(tenantDb, clock, stepUp, new PortalAuthorizer(tenantDb, clock)), new ExitQueries(tenantDb, clock), scope);
     }

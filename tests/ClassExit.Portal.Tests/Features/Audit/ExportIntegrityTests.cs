@@ -15,6 +15,7 @@ using ICSharpCode.SharpZipLib.Zip;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ClassExit.Portal.Tests.Features.Audit;
 
@@ -25,6 +26,8 @@ namespace ClassExit.Portal.Tests.Features.Audit;
 [Collection(PortalCollection.Name)]
 public sealed class ExportIntegrityTests(PortalFactory factory)
 {
+    private readonly FakeTimeProvider _clock = factory.NewClock();
+
     private const string Hyperlink = "=HYPERLINK(\"http://x\",\"y\")";
 
     private static readonly string[] HostileCells = ["+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "=1+1"];
@@ -71,9 +74,9 @@ public sealed class ExportIntegrityTests(PortalFactory factory)
         await using (var db = factory.SystemDb())
         {
             foreach (var cell in HostileCells)
-                AuditLog.Add(db, org, AuditActor.System("csv test"), DateTimeOffset.UtcNow, "test.injection", targetType: "Cell", targetId: cell);
+                AuditLog.Add(db, org, AuditActor.System("csv test"), _clock.GetUtcNow(), "test.injection", targetType: "Cell", targetId: cell);
             // A negative number in a numeric column (the catalogue code) is a number, not a formula.
-            AuditLog.Add(db, org, AuditActor.System("csv test"), DateTimeOffset.UtcNow, "test.negative", code: -5, targetId: "-5");
+            AuditLog.Add(db, org, AuditActor.System("csv test"), _clock.GetUtcNow(), "test.negative", code: -5, targetId: "-5");
             await db.SaveChangesAsync();
         }
         var client = factory.CreateBrowserLikeClient();
@@ -117,7 +120,7 @@ public sealed class ExportIntegrityTests(PortalFactory factory)
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             var padding = new string('长', 200);
             for (var i = 0; i < entries; i++)
-                AuditLog.Add(db, org, AuditActor.System("abort test"), DateTimeOffset.UtcNow, "test.bulk", targetId: i.ToString(), details: new { padding });
+                AuditLog.Add(db, org, AuditActor.System("abort test"), _clock.GetUtcNow(), "test.bulk", targetId: i.ToString(), details: new { padding });
             await db.SaveChangesAsync();
         }
         var client = factory.CreateBrowserLikeClient();
@@ -187,7 +190,7 @@ public sealed class ExportIntegrityTests(PortalFactory factory)
         var writer = new Member(org, "学生 写信", $"CC-{Guid.NewGuid():N}"[..16]);
         db.Members.Add(writer);
         await db.SaveChangesAsync();
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         var c = new ClassGroup(org, className, admin, DateOnly.FromDateTime(now.UtcDateTime).AddDays(90), now.AddDays(-100));
         db.Classes.Add(c);
         await db.SaveChangesAsync();

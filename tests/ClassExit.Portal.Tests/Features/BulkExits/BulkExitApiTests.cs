@@ -48,21 +48,29 @@ public class BulkExitApiTests(PortalFactory factory)
         var body = await response.JsonAsync();
         var results = body.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(9, results.Count);
-        Assert.All(results.Where(r => r.GetProperty("class_id").GetInt64() == a.ClassId), r => Assert.Equal("completed", r.GetProperty("status").GetString()));
-        Assert.All(results.Where(r => r.GetProperty("class_id").GetInt64() == 987654), r =>
+        var inA = results.Where(r => r.GetProperty("class_id").GetInt64() == a.ClassId).ToList();
+        Assert.Equal(interns.Count, inA.Count);
+        Assert.All(inA, r => Assert.Equal("completed", r.GetProperty("status").GetString()));
+        var unknown = results.Where(r => r.GetProperty("class_id").GetInt64() == 987654).ToList();
+        Assert.Equal(interns.Count, unknown.Count);
+        Assert.All(unknown, r =>
         {
             Assert.Equal("refused", r.GetProperty("status").GetString());
             Assert.Equal(40401, r.GetProperty("code").GetInt32());
         });
-        Assert.All(results.Where(r => r.GetProperty("class_id").GetInt64() == b.ClassId && !b.Members.Any(m => m.MemberId == r.GetProperty("member_id").GetInt64())),
-            r => Assert.Equal("skipped", r.GetProperty("status").GetString()));
+        // The interns are not in class B: each is skipped there.
+        var notInB = results.Where(r => r.GetProperty("class_id").GetInt64() == b.ClassId && !b.Members.Any(m => m.MemberId == r.GetProperty("member_id").GetInt64())).ToList();
+        Assert.Equal(interns.Count, notInB.Count);
+        Assert.All(notInB, r => Assert.Equal("skipped", r.GetProperty("status").GetString()));
         Assert.Equal(before.GetProperty("remaining").GetInt32() - 1, body.GetProperty("quota").GetProperty("remaining").GetInt32());
 
         var batchId = body.GetProperty("batch_id").GetInt64();
         await using var db = factory.SystemDb();
-        Assert.All(await db.Memberships.Where(m => m.ClassId == a.ClassId && interns.Contains(m.MemberId)).ToListAsync(),
-            m => Assert.Equal(MembershipState.Removed, m.State));
+        var removed = await db.Memberships.Where(m => m.ClassId == a.ClassId && interns.Contains(m.MemberId)).ToListAsync();
+        Assert.Equal(interns.Count, removed.Count);
+        Assert.All(removed, m => Assert.Equal(MembershipState.Removed, m.State));
         var requests = await db.ExitRequests.Where(e => e.ClassId == a.ClassId && interns.Contains(e.MemberId)).ToListAsync();
+        Assert.Equal(interns.Count, requests.Count);
         Assert.All(requests, r => Assert.Equal((ExitKind.HrBatch, "200002", true, hr), (r.Kind, r.ReasonCode!, r.Silent, r.RequestedByMemberId!.Value)));
         // Silent mode suppresses notifications, never audit entries.
         Assert.False(await db.ExitNotifications.AnyAsync(n => n.ClassId == a.ClassId && interns.Contains(n.MemberId)));
@@ -105,7 +113,9 @@ public class BulkExitApiTests(PortalFactory factory)
         Assert.Equal(["completed", "completed", "refused"], statuses);
         Assert.Equal(before, (await (await api.GetAsync("/api/v1/quota")).JsonAsync()).GetProperty("used").GetInt32());
         await using var db = factory.SystemDb();
-        Assert.All(await db.Memberships.Where(m => m.ClassId == c.ClassId && students.Contains(m.MemberId)).ToListAsync(), m => Assert.Equal(MembershipState.Active, m.State));
+        var memberships = await db.Memberships.Where(m => m.ClassId == c.ClassId && students.Contains(m.MemberId)).ToListAsync();
+        Assert.Equal(2, memberships.Count);
+        Assert.All(memberships, m => Assert.Equal(MembershipState.Active, m.State));
     }
 
     [Fact]

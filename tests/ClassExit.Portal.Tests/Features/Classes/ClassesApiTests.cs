@@ -25,6 +25,7 @@ public class ClassesApiTests(PortalFactory factory)
     {
         var body = await (await factory.WithKey(DemoSeeder.SchoolApiKey).GetAsync("/api/v1/classes?search=" + Uri.EscapeDataString("高二"))).JsonAsync();
         Assert.Equal(12, body.GetProperty("total").GetInt32());
+        Assert.Equal(12, body.GetProperty("items").GetArrayLength());
         Assert.All(body.GetProperty("items").EnumerateArray(), i => Assert.Contains("高二", i.GetProperty("name").GetString()));
     }
 

@@ -18,31 +18,31 @@ namespace ClassExit.Portal.Tests.Features.DeviceSync;
 [Collection(PortalCollection.Name)]
 public class DeviceSyncTests(PortalFactory factory)
 {
-    /// <summary>A new student of <paramref name="className"/> with one device per network class, who then leaves (version 1).</summary>
-    private async Task<(long MemberId, string[] Devices, DateTimeOffset ChangedAt)> MemberWhoLeftAsync(string className, string tag)
+    /// <summary>A new student of a class of an organisation of the test's own, with one device per network class, who then leaves (version 1).</summary>
+    private async Task<(long MemberId, string[] Devices, DateTimeOffset ChangedAt, TestOrganisation Org)> MemberWhoLeftAsync(string tag)
     {
-        var org = await factory.OrganisationIdAsync(DemoSeeder.SchoolName);
-        var (classId, _, _) = await ExitApiTests.ClassAsync(factory, className);
+        var org = await TestOrganisation.CreateAsync(factory, "sync-" + tag);
+        var c = await org.AddClassAsync($"{tag} 班", students: 1);
         long memberId;
-        var devices = new[] { $"{tag}-same", $"{tag}-carrier", $"{tag}-intl" };
+        var devices = new[] { $"{org.Tag}-same", $"{org.Tag}-carrier", $"{org.Tag}-intl" };
         await using (var db = factory.SystemDb())
         {
-            var member = new Member(org, $"同步测试 {tag}", $"SYNC-{tag}");
+            var member = new Member(org.Id, $"同步测试 {tag}", $"SYNC-{tag}");
             db.Members.Add(member);
             await db.SaveChangesAsync();
             memberId = member.Id;
-            db.Memberships.Add(new Membership(org, classId, memberId, ClassRole.Student, DateTimeOffset.UtcNow.AddDays(-10)));
-            db.Devices.Add(new Device(devices[0], org, memberId, Platform.Windows, NetworkClass.SameNetwork, "3.2.1", "00:00:00:00:00:01", true));
-            db.Devices.Add(new Device(devices[1], org, memberId, Platform.Android, NetworkClass.CrossCarrier, "3.2.1", "00:00:00:00:00:02", true));
-            db.Devices.Add(new Device(devices[2], org, memberId, Platform.Ios, NetworkClass.International, "3.2.1", "00:00:00:00:00:03", true));
+            db.Memberships.Add(new Membership(org.Id, c.ClassId, memberId, ClassRole.Student, org.Clock.GetUtcNow().AddDays(-10)));
+            db.Devices.Add(new Device(devices[0], org.Id, memberId, Platform.Windows, NetworkClass.SameNetwork, "3.2.1", "00:00:00:00:00:01", true));
+            db.Devices.Add(new Device(devices[1], org.Id, memberId, Platform.Android, NetworkClass.CrossCarrier, "3.2.1", "00:00:00:00:00:02", true));
+            db.Devices.Add(new Device(devices[2], org.Id, memberId, Platform.Ios, NetworkClass.International, "3.2.1", "00:00:00:00:00:03", true));
             await db.SaveChangesAsync();
         }
-        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = memberId, channel = "pc", verification = "sms" }, deviceId: devices[0]));
+        var exit = await factory.WithKey(org.ApiKey).SendAsync(ExitApiTests.Exit(factory, c.ClassId, new { member_id = memberId, channel = "pc", verification = "sms" }, deviceId: devices[0]));
         Assert.Equal(HttpStatusCode.OK, exit.StatusCode);
         await using var check = factory.SystemDb();
         var change = await check.MembershipChanges.SingleAsync(c => c.MemberId == memberId);
         Assert.Equal(1, change.Version);
-        return (memberId, devices, change.ChangedAt);
+        return (memberId, devices, change.ChangedAt, org);
     }
 
     private SyncCheckJob Job(DateTimeOffset at) =>
@@ -52,13 +52,15 @@ public class DeviceSyncTests(PortalFactory factory)
     private async Task<Dictionary<string, bool>> StaleAsync(string[] devices)
     {
         await using var db = factory.SystemDb();
-        return await db.Devices.Where(d => devices.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.IsStale);
+        var stale = await db.Devices.Where(d => devices.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.IsStale);
+        Assert.Equal(devices.Length, stale.Count);
+        return stale;
     }
 
     [Fact]
     public async Task SyncCheck_FlagsEachNetworkClassAtItsOwnThreshold_AndOnlyOnce()
     {
-        var (_, devices, changedAt) = await MemberWhoLeftAsync("高三(11)班", "thr");
+        var (_, devices, changedAt, _) = await MemberWhoLeftAsync("thr");
         await Job(changedAt.AddSeconds(29)).RunAsync(CancellationToken.None);
         Assert.All(await StaleAsync(devices), d => Assert.False(d.Value));
 
@@ -88,9 +90,9 @@ public class DeviceSyncTests(PortalFactory factory)
     [Fact]
     public async Task SyncAck_ResolvesStaleDevice_RecordsSyncTime_AndApiShapesMatch()
     {
-        var (memberId, devices, changedAt) = await MemberWhoLeftAsync("高三(12)班", "ack");
+        var (memberId, devices, changedAt, org) = await MemberWhoLeftAsync("ack");
         await Job(changedAt.AddMinutes(5)).RunAsync(CancellationToken.None);
-        var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+        var api = factory.WithKey(org.ApiKey);
 
         var list = await (await api.GetAsync($"/api/v1/members/{memberId}/devices")).JsonAsync();
         Assert.Equal(1, list.GetProperty("membership_version").GetInt64());
@@ -119,14 +121,15 @@ public class DeviceSyncTests(PortalFactory factory)
     [Fact]
     public async Task SyncAck_Refusals()
     {
-        var (_, devices, _) = await MemberWhoLeftAsync("高一(3)班", "bad");
-        var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+        var (_, devices, _, org) = await MemberWhoLeftAsync("bad");
+        var other = await TestOrganisation.CreateAsync(factory, "sync-foreign");
+        var api = factory.WithKey(org.ApiKey);
         var newer = await api.PostAsJsonAsync($"/api/v1/devices/{devices[0]}/sync-ack", new { membership_version = 2 });
         Assert.Equal(HttpStatusCode.BadRequest, newer.StatusCode);
         Assert.Equal(40002, (await newer.JsonAsync()).GetProperty("code").GetInt32());
         var unknown = await api.PostAsJsonAsync("/api/v1/devices/no-such-device/sync-ack", new { membership_version = 0 });
         Assert.Equal(40401, (await unknown.JsonAsync()).GetProperty("code").GetInt32());
-        var foreign = await factory.WithKey(DemoSeeder.FinanceApiKey).PostAsJsonAsync($"/api/v1/devices/{devices[0]}/sync-ack", new { membership_version = 0 });
+        var foreign = await factory.WithKey(other.ApiKey).PostAsJsonAsync($"/api/v1/devices/{devices[0]}/sync-ack", new { membership_version = 0 });
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
         var empty = await api.PostAsJsonAsync($"/api/v1/devices/{devices[0]}/sync-ack", new { });
         Assert.Equal(40002, (await empty.JsonAsync()).GetProperty("code").GetInt32());
@@ -135,11 +138,11 @@ public class DeviceSyncTests(PortalFactory factory)
     [Fact]
     public async Task ForceResync_ReturnedOnceOnNextAck_Audited()
     {
-        var (_, devices, _) = await MemberWhoLeftAsync("高一(4)班", "rs");
-        var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>("admin@school.demo");
+        var (_, devices, _, org) = await MemberWhoLeftAsync("rs");
+        var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>(org.AdminEmail);
         using var _ = scope;
         Assert.Null(await sync.RequestResyncAsync(devices[1]));
-        var api = factory.WithKey(DemoSeeder.SchoolApiKey);
+        var api = factory.WithKey(org.ApiKey);
         var first = await (await api.PostAsJsonAsync($"/api/v1/devices/{devices[1]}/sync-ack", new { membership_version = 1 })).JsonAsync();
         Assert.True(first.GetProperty("resync_required").GetBoolean());
         var second = await (await api.PostAsJsonAsync($"/api/v1/devices/{devices[1]}/sync-ack", new { membership_version = 1 })).JsonAsync();
@@ -151,12 +154,14 @@ public class DeviceSyncTests(PortalFactory factory)
     [Fact]
     public async Task ResetMemberState_StuckPendingExitBecomesActive_DevicesMustResync()
     {
-        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "合规培训 1班");
+        var org = await TestOrganisation.CreateAsync(factory, "reset", new ClassExit.Portal.Domain.Organisations.ExitPolicy { ExitRequiresApproval = true },
+            ClassExit.Portal.Domain.Organisations.OrganisationKind.Finance);
+        var (classId, _, members) = await org.AddClassAsync("合规培训 1班");
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
-        var pending = await factory.WithKey(DemoSeeder.FinanceApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
+        var pending = await factory.WithKey(org.ApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
 
-        var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>("admin@finance.demo");
+        var (sync, scope) = await factory.ServiceAsAsync<DeviceSyncService>(org.AdminEmail);
         using var _ = scope;
         Assert.Equal(ClassExit.Portal.Domain.Errors.ErrorCatalogue.StepUpFailed, await sync.ResetMemberStateAsync(classId, student, completeExit: false, "wrong"));
         Assert.Null(await sync.ResetMemberStateAsync(classId, student, completeExit: false, DemoSeeder.Password));
@@ -165,7 +170,9 @@ public class DeviceSyncTests(PortalFactory factory)
         Assert.Equal(MembershipState.Active, (await db.Memberships.SingleAsync(m => m.ClassId == classId && m.MemberId == student)).State);
         Assert.Equal(ClassExit.Portal.Domain.Exits.ExitRequestStatus.Cancelled,
             (await db.ExitRequests.Where(e => e.ClassId == classId && e.MemberId == student).OrderBy(e => e.Id).LastAsync()).Status);
-        Assert.All(await db.Devices.Where(d => d.MemberId == student).ToListAsync(), d => Assert.True(d.ResyncRequested));
+        var devices = await db.Devices.Where(d => d.MemberId == student).ToListAsync();
+        Assert.NotEmpty(devices);
+        Assert.All(devices, d => Assert.True(d.ResyncRequested));
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "member.state_reset" && a.MemberId == student && a.IsSecurityEvent));
     }
 

@@ -161,7 +161,7 @@ public sealed class TextLimitTests(MatrixWorldFixture fixture) : IClassFixture<M
         Assert.Equal(TextLimits.Reason, Max<ExitRequest>(nameof(ExitRequest.Reason)));
         Assert.Equal(TextLimits.DecisionNote, Max<ExitRequest>(nameof(ExitRequest.DecisionNote)));
         Assert.Equal(TextLimits.TransferMessage, Max<Domain.Ownership.OwnershipTransfer>(nameof(Domain.Ownership.OwnershipTransfer.Message)));
-        Assert.Equal(TextLimits.Reason, Max<Domain.Content.LegalHold>(nameof(Domain.Content.LegalHold.Reason)));
+        Assert.Equal(TextLimits.Reason, Max<Domain.Retention.LegalHold>(nameof(Domain.Retention.LegalHold.Reason)));
         Assert.Equal(TextLimits.Reason, Max<Domain.Bulk.QuotaIncreaseRequest>(nameof(Domain.Bulk.QuotaIncreaseRequest.Reason)));
         Assert.Equal(TextLimits.DecisionNote, Max<Domain.Bulk.QuotaIncreaseRequest>(nameof(Domain.Bulk.QuotaIncreaseRequest.DecisionNote)));
         Assert.Equal(TextLimits.ApiKeyName, Max<Domain.Access.ApiKey>(nameof(Domain.Access.ApiKey.Name)));

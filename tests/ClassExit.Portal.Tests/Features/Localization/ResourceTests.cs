@@ -64,6 +64,8 @@ public partial class ResourceTests
             .Where(t => t.IsEnum && English.Keys.Any(k => k.StartsWith(t.Name + ".", StringComparison.Ordinal)));
         var missing = displayed.SelectMany(t => Enum.GetNames(t).Select(v => $"{t.Name}.{v}")).Where(k => !English.ContainsKey(k)).ToList();
         Assert.True(missing.Count == 0, "Unlabelled: " + string.Join(", ", missing));
+        Assert.NotEmpty(typeof(ExitPolicy).GetProperties());
+        Assert.NotEmpty(Enum.GetNames<PolicyViolation>());
         Assert.All(typeof(ExitPolicy).GetProperties(), p => Assert.True(English.ContainsKey($"PolicyField.{p.Name}"), p.Name));
         Assert.All(Enum.GetNames<PolicyViolation>(), v => Assert.True(English.ContainsKey($"PolicyViolation.{v}"), v));
     }

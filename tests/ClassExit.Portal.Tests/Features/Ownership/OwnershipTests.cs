@@ -1,3 +1,4 @@
+using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Infrastructure.Authorization;
 using ClassExit.Portal.Data.Seed;
 using ClassExit.Portal.Domain.Classes;
@@ -5,6 +6,7 @@ using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Ownership;
@@ -16,6 +18,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ClassExit.Portal.Tests.Features.Ownership;
 
+/// <summary>Ownership transfers, forced transfers and dissolution, each test in an organisation of its own (TestOrganisation).</summary>
 [Collection(PortalCollection.Name)]
 public class OwnershipTests(PortalFactory factory)
 {
@@ -25,28 +28,24 @@ public class OwnershipTests(PortalFactory factory)
         return await db.Memberships.CountAsync(m => m.ClassId == classId && m.Role == ClassRole.Owner && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending));
     }
 
-    private async Task<long> MemberOfAsync(string email)
-    {
-        await using var db = factory.SystemDb();
-        return await db.Users.Where(u => u.Email == email).Select(u => u.MemberId!.Value).SingleAsync();
-    }
-
     [Fact]
     public async Task Propose_Accept_RolesSwapDutiesMove_OldOwnerCanThenLeaveAsTeacher()
     {
-        var (classId, ownerId, _) = await ExitApiTests.ClassAsync(factory, "物理竞赛班");
-        var teacher2 = await MemberOfAsync("teacher2@school.demo");
-        Assert.Equal(await MemberOfAsync("teacher@school.demo"), ownerId);
+        var org = await TestOrganisation.CreateAsync(factory, "handover");
+        var ownerId = await org.AddAccountAsync("owner", OrgRole.Staff, PortalRoles.SchoolStaff);
+        var teacher2 = await org.AddAccountAsync("teacher2", OrgRole.Staff, PortalRoles.SchoolStaff);
+        var (classId, _, _) = await org.AddClassAsync("物理竞赛班", ownerId: ownerId, alsoTeachers: [teacher2]);
+        await org.AddOpenDutiesAsync(classId, ownerId);
 
-        var (ownerSide, s1) = await factory.ServiceAsAsync<OwnershipService>("teacher@school.demo");
+        var (ownerSide, s1) = await factory.ServiceAsAsync<OwnershipService>(org.Email("owner"), org.Clock);
         using var _1 = s1;
         var duties = await ownerSide.OwnerDutiesAsync(classId);
-        Assert.NotEmpty(duties);
+        Assert.Equal(2, duties.Count);
         var proposed = await ownerSide.ProposeAsync(classId, teacher2, "请接手物理竞赛班", duties.Select(d => (d.Kind, d.Id)).ToList());
         Assert.True(proposed.Succeeded, $"{proposed.Code}");
         Assert.Equal(ErrorCatalogue.TransferAlreadyPending, (await ownerSide.ProposeAsync(classId, teacher2, null, [])).Code);
 
-        var (newSide, s2) = await factory.ServiceAsAsync<OwnershipService>("teacher2@school.demo");
+        var (newSide, s2) = await factory.ServiceAsAsync<OwnershipService>(org.Email("teacher2"), org.Clock);
         using var _2 = s2;
         var incoming = (await newSide.MyTransfersAsync()).Single(t => t.Id == proposed.TransferId);
         Assert.Equal(TransferStatus.Pending, incoming.Status);
@@ -74,7 +73,7 @@ public class OwnershipTests(PortalFactory factory)
         Assert.Equal(1, await OwnersAsync(classId));
 
         // The old owner is a teacher now: their exit goes to approval instead of 50101.
-        var (exits, _, s3) = await factory.AsUserAsync("admin@school.demo");
+        var (exits, _, s3) = await factory.AsUserAsync(org.AdminEmail, org.Clock);
         using var _3 = s3;
         var preview = await exits.PreviewAsync(classId, ownerId);
         Assert.Equal(ExitOutcome.NeedsApproval, preview!.Decision.Outcome);
@@ -83,9 +82,11 @@ public class OwnershipTests(PortalFactory factory)
     [Fact]
     public async Task Propose_RefusalsHaveTheirCodes()
     {
-        var (classId, ownerId, members) = await ExitApiTests.ClassAsync(factory, "高三(7)班");
-        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>("admin@school.demo");
-        var (stranger, s2) = await factory.ServiceAsAsync<OwnershipService>("teacher@school.demo");
+        var org = await TestOrganisation.CreateAsync(factory, "propose");
+        await org.AddAccountAsync("stranger", OrgRole.Staff, PortalRoles.SchoolStaff);
+        var (classId, ownerId, members) = await org.AddClassAsync("propose 班");
+        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>(org.AdminEmail, org.Clock);
+        var (stranger, s2) = await factory.ServiceAsAsync<OwnershipService>(org.Email("stranger"), org.Clock);
         using var _1 = s1;
         using var _2 = s2;
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
@@ -99,17 +100,13 @@ public class OwnershipTests(PortalFactory factory)
     [Fact]
     public async Task AcceptRacingForcedTransfer_LeavesExactlyOneOwner()
     {
-        var (classId, ownerId, members) = await ExitApiTests.ClassAsync(factory, "高三(8)班");
+        var org = await TestOrganisation.CreateAsync(factory, "accept-race");
+        var (classId, ownerId, members) = await org.AddClassAsync("accept-race 班");
         var teachers = members.Where(m => m.Role is ClassRole.Teacher or ClassRole.ClassAdmin).Select(m => m.MemberId).ToList();
         // The proposed owner gets a portal account so that they can accept.
-        var email = $"race-{classId}@school.demo";
-        await using (var db = factory.SystemDb())
-        {
-            db.Users.Add(new ClassExit.Portal.Data.Identity.PortalUser { UserName = email, Email = email, OrganisationId = await factory.OrganisationIdAsync(DemoSeeder.SchoolName), MemberId = teachers[0], DisplayName = "race" });
-            await db.SaveChangesAsync();
-        }
-        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>("admin@school.demo");
-        var (target, s2) = await factory.ServiceAsAsync<OwnershipService>(email);
+        var email = await org.GiveAccountAsync(teachers[0], "proposed", PortalRoles.SchoolStaff);
+        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>(org.AdminEmail, org.Clock);
+        var (target, s2) = await factory.ServiceAsAsync<OwnershipService>(email, org.Clock);
         using var _1 = s1;
         using var _2 = s2;
         var proposed = await admin.ProposeAsync(classId, teachers[0], null, []);
@@ -132,8 +129,14 @@ public class OwnershipTests(PortalFactory factory)
     [Fact]
     public async Task ForcedTransfer_NeedsStepUpAndIsASecurityEvent()
     {
-        var (classId, ownerId, members) = await ExitApiTests.ClassAsync(factory, "数学建模兴趣班");
-        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>("admin@school.demo");
+        var org = await TestOrganisation.CreateAsync(factory, "forced");
+        var (classId, ownerId, members) = await org.AddClassAsync("forced 班");
+        await using (var db = factory.SystemDb())
+        {
+            (await db.Members.SingleAsync(m => m.Id == ownerId)).SetResignation(ResignationState.InProgress);
+            await db.SaveChangesAsync();
+        }
+        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>(org.AdminEmail, org.Clock);
         using var _1 = s1;
         var atRisk = await admin.AtRiskAsync();
         Assert.Contains(atRisk, r => r.ClassId == classId);
@@ -141,32 +144,49 @@ public class OwnershipTests(PortalFactory factory)
         Assert.Equal(ErrorCatalogue.StepUpFailed, (await admin.ForceAsync(classId, successor, "wrong", "resigned")).Code);
         Assert.True((await admin.ForceAsync(classId, successor, DemoSeeder.Password, "owner resigned")).Succeeded);
         Assert.DoesNotContain(await admin.AtRiskAsync(), r => r.ClassId == classId);
-        await using var db = factory.SystemDb();
-        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "ownership.forced" && a.ClassId == classId && a.IsSecurityEvent));
+        await using var check = factory.SystemDb();
+        Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "ownership.forced" && a.ClassId == classId && a.IsSecurityEvent));
         Assert.Equal(1, await OwnersAsync(classId));
     }
 
     [Fact]
-    public async Task ExpiryJob_ExpiresOnceAfterSevenDays_AcceptThenRefused50503OrNotPending()
+    public async Task ExpiryJob_ExpiresOnceAfterSevenDays_AcceptRefused50503BeforeTheJob_50505After()
     {
-        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高三(9)班");
-        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>("admin@school.demo");
+        var org = await TestOrganisation.CreateAsync(factory, "expiry");
+        var c = await org.AddClassAsync("expiry 班");
+        var email = await org.GiveAccountAsync(c.Teachers[0], "proposed", PortalRoles.SchoolStaff);
+        var (admin, s1) = await factory.ServiceAsAsync<OwnershipService>(org.AdminEmail, org.Clock);
+        var (target, s2) = await factory.ServiceAsAsync<OwnershipService>(email, org.Clock);
         using var _1 = s1;
-        var proposed = await admin.ProposeAsync(classId, members.First(m => m.Role == ClassRole.Teacher).MemberId, null, []);
+        using var _2 = s2;
+        var proposed = await admin.ProposeAsync(c.ClassId, c.Teachers[0], null, []);
+        Assert.True(proposed.Succeeded, $"{proposed.Code}");
+        var row = (await target.MyTransfersAsync()).Single(t => t.Id == proposed.TransferId);
         var dbFactory = factory.Services.GetRequiredService<IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>();
-        Assert.Equal(0, await new TransferExpiryJob(dbFactory, new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(6))).RunAsync(CancellationToken.None));
-        var later = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(8));
-        Assert.True(await new TransferExpiryJob(dbFactory, later).RunAsync(CancellationToken.None) >= 1);
-        Assert.Equal(0, await new TransferExpiryJob(dbFactory, later).RunAsync(CancellationToken.None));
-        await using var db = factory.SystemDb();
-        Assert.Equal(TransferStatus.Expired, (await db.OwnershipTransfers.SingleAsync(t => t.Id == proposed.TransferId)).Status);
+        var job = new TransferExpiryJob(dbFactory, org.Clock);
+
+        org.Clock.Advance(TimeSpan.FromDays(6));
+        await job.RunAsync(CancellationToken.None);
+        await using (var db = factory.SystemDb())
+            Assert.Equal(TransferStatus.Pending, (await db.OwnershipTransfers.SingleAsync(t => t.Id == proposed.TransferId)).Status);
+
+        // Past seven days the proposal can no longer be accepted, even before the job has marked it.
+        org.Clock.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(ErrorCatalogue.TransferExpired, (await target.AcceptAsync(row.Id, row.Version)).Code);
+        Assert.True(await job.RunAsync(CancellationToken.None) >= 1);
+        Assert.Equal(0, await job.RunAsync(CancellationToken.None));
+        Assert.Equal(ErrorCatalogue.TransferNotPending, (await target.AcceptAsync(row.Id, row.Version)).Code);
+        await using var check = factory.SystemDb();
+        Assert.Equal(TransferStatus.Expired, (await check.OwnershipTransfers.SingleAsync(t => t.Id == proposed.TransferId)).Status);
+        Assert.Equal(c.OwnerId, (await check.Classes.SingleAsync(x => x.Id == c.ClassId)).OwnerMemberId);
     }
 
     [Fact]
     public async Task Dissolve_EveryoneLeavesWithRetention_ClassReadOnly()
     {
-        var (classId, ownerId, members) = await ExitApiTests.ClassAsync(factory, "高三(10)班");
-        var (dissolution, s1) = await factory.ServiceAsAsync<DissolutionService>("admin@school.demo");
+        var org = await TestOrganisation.CreateAsync(factory, "dissolve");
+        var (classId, ownerId, members) = await org.AddClassAsync("dissolve 班", messagesEach: 3);
+        var (dissolution, s1) = await factory.ServiceAsAsync<DissolutionService>(org.AdminEmail, org.Clock);
         using var _1 = s1;
         var preview = await dissolution.PreviewAsync(classId);
         Assert.Equal(members.Count, preview!.MembersLeaving);
@@ -179,11 +199,12 @@ public class OwnershipTests(PortalFactory factory)
         Assert.False(await db.Memberships.AnyAsync(m => m.ClassId == classId && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending)));
         var studentMessages = await (from m in db.ChatMessages join ms in db.Memberships on new { m.ClassId, M = m.SenderMemberId } equals new { ms.ClassId, M = ms.MemberId }
                                      where m.ClassId == classId && ms.Role == ClassRole.Student select m).ToListAsync();
+        Assert.Equal(members.Count(m => m.Role == ClassRole.Student) * 3, studentMessages.Count);
         Assert.All(studentMessages, m => Assert.NotNull(m.PurgeAfter));
         Assert.Equal(members.Count, await db.ExitRequests.CountAsync(e => e.ClassId == classId && e.Kind == ExitKind.Dissolution && e.Status == ExitRequestStatus.Completed));
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "class.dissolved" && a.ClassId == classId));
         // Nobody can leave a dissolved class any more.
-        var (exits, _, s2) = await factory.AsUserAsync("admin@school.demo");
+        var (exits, _, s2) = await factory.AsUserAsync(org.AdminEmail, org.Clock);
         using var _2 = s2;
         Assert.Equal(ErrorCatalogue.ClassDissolved, (await exits.PreviewAsync(classId, ownerId))!.Decision.PrimaryCode);
     }

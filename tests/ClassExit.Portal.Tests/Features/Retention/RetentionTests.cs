@@ -23,6 +23,8 @@ namespace ClassExit.Portal.Tests.Features.Retention;
 [Collection(PortalCollection.Name)]
 public class RetentionTests(PortalFactory factory)
 {
+    private readonly FakeTimeProvider _clock = factory.NewClock();
+
     private RetentionPurgeJob Job(DateTimeOffset at, int batchSize = 4000, IDbContextFactory<PortalDbContext>? dbFactory = null) =>
         new(dbFactory ?? factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), new FakeTimeProvider(at),
             Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionPurgeJob>.Instance);
@@ -64,7 +66,7 @@ public class RetentionTests(PortalFactory factory)
     [Fact]
     public async Task Purge_StudentGoneAfter31Days_TeacherKept_StructuredDataKept_ReceiptAudited()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         var (org, classId, student, teacher) = await OrganisationWithLeaversAsync("RetA", 25, now);
         var run = await Job(now).RunForOrganisationAsync(org, "test", CancellationToken.None);
 
@@ -82,7 +84,7 @@ public class RetentionTests(PortalFactory factory)
     [Fact]
     public async Task Purge_HoldKeepsEverything_ReleaseLetsNextRunPurge()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         var (org, classId, student, _) = await OrganisationWithLeaversAsync("RetB", 10, now);
         await using (var db = factory.SystemDb())
         {
@@ -123,7 +125,7 @@ public class RetentionTests(PortalFactory factory)
     [Fact]
     public async Task Purge_KilledMidway_RerunFinishes_NothingHeldDeleted_NothingCountedTwice()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         var (org, classId, student, _) = await OrganisationWithLeaversAsync("RetC", 1000, now);
         long heldMember;
         await using (var db = factory.SystemDb())
@@ -174,7 +176,7 @@ public class RetentionTests(PortalFactory factory)
     [Fact]
     public async Task Export_IsAnAes256ZipThatOpensOnlyWithThePassword_AndIsAudited()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         var (org, classId, _, teacher) = await OrganisationWithLeaversAsync("RetD", 5, now);
         var adminEmail = "admin-retd@school.demo";
         await using (var db = factory.SystemDb())
@@ -219,18 +221,20 @@ public class RetentionTests(PortalFactory factory)
     [Fact]
     public async Task Timeline_ShowsPurgeDatesAndHolds_UpcomingCountsDays()
     {
-        var (classId, _, members) = await ExitApiTests.ClassAsync(factory, "高二(11)班");
+        var org = await TestOrganisation.CreateAsync(factory, "timeline");
+        var (classId, _, members) = await org.AddClassAsync("高二(11)班", messagesEach: 4);
         var student = members.First(m => m.Role == ClassRole.Student).MemberId;
-        var exit = await factory.WithKey(DemoSeeder.SchoolApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
+        var exit = await factory.WithKey(org.ApiKey).SendAsync(ExitApiTests.Exit(factory, classId, new { member_id = student, channel = "pc", verification = "sms" }));
         Assert.Equal(HttpStatusCode.OK, exit.StatusCode);
-        var (retention, scope) = await factory.ServiceAsAsync<RetentionService>("admin@school.demo");
+        var (retention, scope) = await factory.ServiceAsAsync<RetentionService>(org.AdminEmail);
         using var _ = scope;
         var row = Assert.Single(await retention.TimelineAsync(student), r => r.ClassId == classId);
         Assert.NotNull(row.PurgeAfter);
         Assert.Contains("30", row.Why);
         var upcoming = await retention.UpcomingAsync();
         Assert.Equal(31, upcoming.Count);
-        Assert.True(upcoming.Sum(u => u.Messages) >= row.MessagesKept);
+        Assert.Equal(4, row.MessagesKept);
+        Assert.Equal(row.MessagesKept, upcoming.Sum(u => u.Messages));
 
         Assert.Null(await retention.PlaceHoldAsync(null, student, "调取记录", null));
         var held = Assert.Single(await retention.TimelineAsync(student), r => r.ClassId == classId);

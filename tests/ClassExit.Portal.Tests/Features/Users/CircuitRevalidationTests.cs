@@ -139,7 +139,8 @@ public sealed class CircuitRevalidationTests(PortalFactory factory)
         (string?)provider.GetType().GetProperty("EndedReason")!.GetValue(provider);
 
     private async Task<ServiceProvider> ServicesAsAsync(string email) =>
-        ServicesOnDatabase.Create(factory.DatabasePath, await ServicesOnDatabase.AccountAsync(factory.DatabasePath, email), TimeProvider.System);
+        ServicesOnDatabase.Create(factory.DatabasePath, await ServicesOnDatabase.AccountAsync(factory.DatabasePath, email),
+            new FakeTimeProvider(factory.Services.GetRequiredService<TimeProvider>().GetUtcNow()));
 
     /// <summary>Moves the cookie's security stamp check (every minute) past its interval for the requests inside.</summary>
     private IDisposable MinuteLater()

@@ -236,7 +236,8 @@ public sealed class UsersTests(PortalFactory factory)
         && (to.Contains("/Account/Login") || to.Contains("/Account/SignedOut"));
 
     private async Task<ServiceProvider> ServicesAsAsync(string email) =>
-        ServicesOnDatabase.Create(factory.DatabasePath, await ServicesOnDatabase.AccountAsync(factory.DatabasePath, email), TimeProvider.System);
+        ServicesOnDatabase.Create(factory.DatabasePath, await ServicesOnDatabase.AccountAsync(factory.DatabasePath, email),
+            new FakeTimeProvider(factory.Services.GetRequiredService<TimeProvider>().GetUtcNow()));
 
     private async Task<long> AccountlessMemberAsync(string organisation)
     {
