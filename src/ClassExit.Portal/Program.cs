@@ -5,6 +5,8 @@ using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.DataProtection;
+using ClassExit.Portal.Infrastructure.Schema;
 using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
@@ -19,7 +21,8 @@ builder.Services.AddPortalLocalization();
 builder.Services.AddPortalData(builder.Configuration, builder.Environment);
 builder.Services.AddPortalIdentity();
 builder.Services.AddPlatformHome();
-builder.Services.AddPortalJobs(builder.Configuration);
+builder.Services.AddPortalJobs(builder.Configuration, builder.Environment);
+builder.Services.AddPortalDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures();
 builder.Services.AddDevelopmentDiagnostics(builder.Environment);
@@ -57,9 +60,20 @@ app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 app.MapDevelopmentDiagnostics();
 
+// `migrate` (ADR 0012) changes the schema with the privileged connection and exits, before anything reads the database.
+if (await PortalMigrations.TryRunCommandAsync(app, args)) return;
 // Audit keys first: no audit entry can be written without them (ADR 0010).
 app.Services.GetRequiredService<AuditKeyRing>().EnsureLoaded();
-await app.InitialisePortalDatabaseAsync();
+try
+{
+    await app.InitialisePortalDatabaseAsync();
+}
+catch (PortalStartupException refused)
+{
+    // A schema behind this version (51001): the catalogue text on the console, exit code 1, no stack trace.
+    refused.Report(app.Logger);
+    return;
+}
 if (await FirstAdminCommand.TryRunAsync(app, args)) return;
 app.RegisterPortalRecurringJobs();
 app.Run();
