@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ClassExit.Portal.Data;
+using ClassExit.Portal.Data.Identity;
 using ClassExit.Portal.Domain.Errors;
 using ClassExit.Portal.Infrastructure.DataProtection;
 using ClassExit.Portal.Infrastructure.Schema;
@@ -24,8 +25,7 @@ public sealed class DataProtectionKeyRingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using var db = new PortalDbContext(new DbContextOptionsBuilder<PortalDbContext>()
-            .UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={DatabasePath};Pooling=False").Options).ForSystem();
+        await using var db = Db();
         await db.Database.MigrateAsync();
     }
 
@@ -35,10 +35,24 @@ public sealed class DataProtectionKeyRingTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>The Identity model depends on IdentityOptions from the application's services: contexts here get the portal's
+    /// (a model built without them would be cached for the whole test run and differ from the migrations).</summary>
+    private static readonly ServiceProvider AppServices = IdentityServices(new ServiceCollection()).BuildServiceProvider();
+
+    private static IServiceCollection IdentityServices(IServiceCollection services)
+    {
+        services.AddOptions<Microsoft.AspNetCore.Identity.IdentityOptions>().Configure(PortalIdentityOptions.Configure);
+        return services;
+    }
+
+    private PortalDbContext Db() => new PortalDbContext(new DbContextOptionsBuilder<PortalDbContext>()
+        .UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={DatabasePath};Pooling=False")
+        .UseApplicationServiceProvider(AppServices).Options).ForSystem();
+
     private ServiceProvider Instance(IDictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        var services = new ServiceCollection();
+        var services = IdentityServices(new ServiceCollection());
         services.AddLogging();
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={DatabasePath};Pooling=False"));
         services.AddPortalDataProtection(configuration, new Environment(_directory));
@@ -47,8 +61,7 @@ public sealed class DataProtectionKeyRingTests : IAsyncLifetime
 
     private async Task<List<string>> StoredKeysAsync()
     {
-        await using var db = new PortalDbContext(new DbContextOptionsBuilder<PortalDbContext>()
-            .UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={DatabasePath};Pooling=False").Options).ForSystem();
+        await using var db = Db();
         return await db.DataProtectionKeys.Select(k => k.Xml!).ToListAsync();
     }
 
@@ -67,7 +80,7 @@ public sealed class DataProtectionKeyRingTests : IAsyncLifetime
         await using var second = Instance();
         Assert.Equal("会话 session 1", second.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Unprotect(token));
         // Keys are isolated per application name, which is why it is fixed: the same key ring under another name cannot read it.
-        var services = new ServiceCollection();
+        var services = IdentityServices(new ServiceCollection());
         services.AddLogging();
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={DatabasePath};Pooling=False"));
         services.AddDataProtection().SetApplicationName("another-name").PersistKeysToDbContext<PortalDbContext>();
