@@ -4,6 +4,13 @@ using System.Net.Sockets;
 
 namespace ClassExit.Portal.BrowserTests.MultiInstance;
 
+/// <summary>The tests that start their own portal processes run one after the other (each starts several, on a machine of 2 cores).</summary>
+[CollectionDefinition(Name)]
+public sealed class PortalProcesses
+{
+    public const string Name = "portal processes";
+}
+
 /// <summary>
 /// One built portal as its own process on Kestrel with the settings given (several of them may share a data directory). Its console
 /// output is kept, to tell which instance ran what. <see cref="Kill"/> ends it at once, as a crashed host or a killed container would.

@@ -8,6 +8,7 @@ namespace ClassExit.Portal.BrowserTests.MultiInstance;
 /// that is behind with its catalogue code, <c>migrate</c> applies the schema with the privileged connection, the portal then starts and
 /// says how to create the first admin, and <c>create-first-admin</c> creates it.
 /// </summary>
+[Collection(PortalProcesses.Name)]
 public sealed class ProductionStartTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("classexit-prod-").FullName;
@@ -36,7 +37,7 @@ public sealed class ProductionStartTests : IDisposable
     {
         await using (var behind = PortalInstance.Start("behind", Settings()))
         {
-            Assert.Equal(1, await behind.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+            Assert.Equal(1, await behind.WaitForExitAsync(TimeSpan.FromSeconds(240)));
             Assert.True(behind.Printed("[51001]"), behind.Output());
             Assert.True(behind.Printed("数据库结构落后于此版本的门户"), behind.Output());
             Assert.True(behind.Printed("dotnet ClassExit.Portal.dll migrate"), behind.Output());
@@ -45,14 +46,14 @@ public sealed class ProductionStartTests : IDisposable
 
         await using (var migrate = PortalInstance.Start("migrate", Settings(), "migrate"))
         {
-            Assert.Equal(0, await migrate.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+            Assert.Equal(0, await migrate.WaitForExitAsync(TimeSpan.FromSeconds(240)));
             Assert.True(migrate.Printed("ConnectionStrings:SqliteMigrations"), migrate.Output());
             Assert.True(migrate.Printed("_DataProtectionKeys"), migrate.Output());
         }
 
         await using (var portal = PortalInstance.Start("portal", Settings()))
         {
-            await portal.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+            await portal.WaitHealthyAsync(TimeSpan.FromSeconds(240));
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!portal.Printed("create-first-admin") && DateTime.UtcNow < deadline) await Task.Delay(200);
             Assert.True(portal.Printed("create-first-admin"), portal.Output());
@@ -61,7 +62,7 @@ public sealed class ProductionStartTests : IDisposable
         await using (var command = PortalInstance.Start("create-first-admin", Settings(), "create-first-admin", "--organisation", "Prod Test School",
                          "--email", "first.admin@prod-test.example", "--name", "First Admin", "--kind", "Education"))
         {
-            Assert.True(await command.WaitForExitAsync(TimeSpan.FromSeconds(90)) == 0, command.Output());
+            Assert.True(await command.WaitForExitAsync(TimeSpan.FromSeconds(240)) == 0, command.Output());
         }
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "portal.db")};Pooling=False");
         await connection.OpenAsync();
