@@ -167,7 +167,18 @@ public sealed partial class MultiInstanceTests : IAsyncLifetime
         var body = new { operator_id = me.GetProperty("owner_member_id").GetInt64(), class_ids = new[] { classId }, member_ids = new[] { student }, reason_code = reason };
         var calls = Enumerable.Range(0, 600).Select(async i =>
         {
-            var response = await api.PostAsJsonAsync((i % 2 == 0 ? _a : _b).BaseUrl + "/api/v1/exits/batch", body);
+            // Each call has its own Idempotency-Key, so that a call that failed on the shared file's write lock (500, SQLITE_BUSY
+            // between two processes) can be retried as an HR system would, without being counted twice.
+            var key = $"multi-instance-{i}";
+            HttpResponseMessage response;
+            var attempt = 0;
+            do
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, (i % 2 == 0 ? _a : _b).BaseUrl + "/api/v1/exits/batch")
+                    { Content = JsonContent.Create(body) };
+                request.Headers.Add("Idempotency-Key", key);
+                response = await api.SendAsync(request);
+            } while ((int)response.StatusCode >= 500 && ++attempt < 5);
             var text = await response.Content.ReadAsStringAsync();
             var problem = 0;
             if (!response.IsSuccessStatusCode)
