@@ -17,6 +17,7 @@ public sealed class DatabaseOptions
     [Required]
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
-    /// <summary>Apply pending migrations at start-up.</summary>
-    public bool MigrateOnStart { get; set; } = true;
+    /// <summary>Apply pending migrations at start-up. Null (default): on in Development and demo mode only; elsewhere the schema is
+    /// changed by the <c>migrate</c> command with a privileged connection and the portal refuses to start while it is behind (ADR 0012).</summary>
+    public bool? MigrateOnStart { get; set; }
 }

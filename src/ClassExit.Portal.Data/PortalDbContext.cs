@@ -12,6 +12,7 @@ using ClassExit.Portal.Domain.Members;
 using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Domain.Ownership;
 using ClassExit.Portal.Domain.Retention;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -23,7 +24,7 @@ namespace ClassExit.Portal.Data;
 /// Identity and the domain in one context. Every tenant-owned row is behind a global query filter on
 /// <see cref="TenantId"/>: a context that was given no tenant sees no tenant data at all.
 /// </summary>
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options), IDataProtectionKeyContext
 {
     private long? _tenantId;
     private bool _systemScope;
@@ -100,6 +101,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<MembershipChange> MembershipChanges => Set<MembershipChange>();
     public DbSet<DeviceSyncSample> DeviceSyncSamples => Set<DeviceSyncSample>();
     public DbSet<Domain.Retention.RetentionRun> RetentionRuns => Set<Domain.Retention.RetentionRun>();
+    /// <summary>The ASP.NET Core Data Protection key ring every portal instance shares (cookies, antiforgery; ADR 0011). Not tenant-owned.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>
     /// Saving new audit entries seals them in the same transaction (<see cref="AuditSealing"/>): a transaction is begun when the

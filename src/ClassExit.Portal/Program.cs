@@ -18,6 +18,8 @@ using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.DataProtection;
+using ClassExit.Portal.Infrastructure.Schema;
 using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
 using MudBlazor.Services;
@@ -32,7 +34,8 @@ builder.Services.AddPortalLocalization();
 builder.Services.AddPortalData(builder.Configuration, builder.Environment);
 builder.Services.AddPortalIdentity();
 builder.Services.AddPlatformHome();
-builder.Services.AddPortalJobs(builder.Configuration);
+builder.Services.AddPortalJobs(builder.Configuration, builder.Environment);
+builder.Services.AddPortalDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddPortalApi();
 builder.Services.AddPortalFeatures(builder.Configuration, ClassExit.Portal.PortalFeatureList.All);
 builder.Services.AddDevelopmentDiagnostics(builder.Environment);
@@ -68,9 +71,20 @@ app.MapPortalJobsDashboard();
 app.MapHealthChecks("/health").AllowAnonymous();
 app.MapDevelopmentDiagnostics();
 
+// `migrate` (ADR 0012) changes the schema with the privileged connection and exits, before anything reads the database.
+if (await PortalMigrations.TryRunCommandAsync(app, args)) return;
 // Audit keys first: no audit entry can be written without them (ADR 0010).
 app.Services.GetRequiredService<AuditKeyRing>().EnsureLoaded();
-await app.InitialisePortalDatabaseAsync();
+try
+{
+    await app.InitialisePortalDatabaseAsync();
+}
+catch (PortalStartupException refused)
+{
+    // A schema behind this version (51001): the catalogue text on the console, exit code 1, no stack trace.
+    refused.Report(app.Logger);
+    return;
+}
 if (await FirstAdminCommand.TryRunAsync(app, args)) return;
 app.RegisterPortalRecurringJobs();
 app.Run();
@@ -81,7 +95,7 @@ namespace ClassExit.Portal
     {
         /// <summary>
         /// The portal's features, one line each: each wires its own services, endpoints and jobs in
-        /// <c>Features/&lt;Area&gt;/&lt;Area&gt;Feature.cs</c> (ADR 0011). Adding a feature is its folder and one line here.
+        /// <c>Features/&lt;Area&gt;/&lt;Area&gt;Feature.cs</c> (ADR 0013). Adding a feature is its folder and one line here.
         /// </summary>
         public static IReadOnlyList<IPortalFeature> All { get; } =
         [

@@ -67,6 +67,11 @@ public static class ErrorCatalogue
     public const int LastEnterpriseAdmin = 50802;
     public const int EmailAlreadyUsed = 50803;
     public const int MemberHasAccount = 50804;
+    // 510xx: the deployment itself (issue 19): start-up refusals and the migrate command. Printed on the console, not answered to users.
+    public const int SchemaBehind = 51001;
+    public const int DataProtectionCertificateUnusable = 51002;
+    public const int MigrationFailed = 51003;
+    public const int SchemaAhead = 51004;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -141,6 +146,22 @@ public static class ErrorCatalogue
             "重新输入您的登录密码；已开启双重验证时，输入身份验证器应用中的验证码。", "Enter your sign-in password again, or the code from your authenticator app if two-factor sign-in is on."),
         new(InternalError, 500, "服务器内部错误，操作未执行。", "An internal error occurred; nothing was changed.",
             "稍后重试；如持续发生，请将 trace_id 提供给管理员。", "Retry later; if it persists, give the trace_id to an administrator."),
+        new(SchemaBehind, 503, "数据库结构落后于此版本的门户：有迁移尚未应用，门户拒绝启动。",
+            "The database schema is behind this version of the portal: migrations are not applied, so the portal refuses to start.",
+            "用有 DDL 权限的连接执行 `dotnet ClassExit.Portal.dll migrate`（ConnectionStrings:<Provider>Migrations，见 docs/deploy.md），再启动门户。",
+            "Run `dotnet ClassExit.Portal.dll migrate` with the privileged connection (ConnectionStrings:<Provider>Migrations, docs/deploy.md), then start the portal."),
+        new(DataProtectionCertificateUnusable, 500, "无法使用 DataProtection:CertificatePath 指定的证书保护密钥环。",
+            "The certificate named by DataProtection:CertificatePath cannot protect the key ring.",
+            "检查文件路径、DataProtection:CertificatePassword，以及证书是否带私钥（PFX/PKCS#12）。",
+            "Check the file path, DataProtection:CertificatePassword, and that the certificate is a PFX/PKCS#12 file with its private key."),
+        new(MigrationFailed, 500, "迁移未能完成；失败的迁移已回滚，之前已完成的迁移保留。",
+            "The migration did not complete; the failing migration was rolled back, the ones before it stay applied.",
+            "查看上面的数据库错误，确认迁移账号有 DDL 权限，修正后再次执行 migrate（已应用的迁移会被跳过）。",
+            "Read the database error above, check that the migration account has DDL rights, fix it and run migrate again (applied migrations are skipped)."),
+        new(SchemaAhead, 503, "数据库已应用了此版本门户不认识的迁移（数据库比门户新）。",
+            "The database has migrations this version of the portal does not know (the database is newer than the portal).",
+            "部署与数据库相同或更新版本的门户；不要用旧版本门户连接已升级的数据库。",
+            "Deploy the portal version that matches the database, or a newer one; do not point an older portal at an upgraded database."),
         new(TransferTargetNotEligible, 409, "新创建者必须是本班的在班教师或班级管理员。", "The new owner must be an active teacher or class admin of the class.",
             "先将其设为本班教师或班级管理员，再发起转让。", "Make them a teacher or class admin of the class first, then propose again."),
         new(TransferAlreadyPending, 409, "该班级已有待处理的所有权转让。", "The class already has a pending ownership transfer.",

@@ -3,7 +3,7 @@ using Hangfire;
 namespace ClassExit.Portal.Features;
 
 /// <summary>
-/// One capability of the portal, wired in its own folder (ADR 0011): its services and options, its endpoints, its recurring jobs.
+/// One capability of the portal, wired in its own folder (ADR 0013): its services and options, its endpoints, its recurring jobs.
 /// Program.cs lists the features, one line each; nothing outside the feature's folder names its services.
 /// Pages need no wiring: routable components are found in the assembly.
 /// </summary>

@@ -64,7 +64,8 @@ public static class PortalData
         return builder.ToString();
     }
 
-    /// <summary>Migrates, ensures roles, seeds demo data when in demo mode. Runs before the app serves requests.</summary>
+    /// <summary>Migrates (or, without <c>Database:MigrateOnStart</c>, refuses a schema that is behind: <see cref="Schema.PortalStartupException"/>),
+    /// ensures roles, seeds demo data when in demo mode. Runs before the app serves requests.</summary>
     public static async Task InitialisePortalDatabaseAsync(this WebApplication app)
     {
         var dbOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
@@ -84,7 +85,8 @@ public static class PortalData
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
                 await db.Database.CloseConnectionAsync();
             }
-            if (dbOptions.MigrateOnStart) await db.Database.MigrateAsync();
+            if (Schema.PortalMigrations.MigrateOnStart(app.Configuration, app.Environment)) await db.Database.MigrateAsync();
+            else await Schema.PortalMigrations.EnsureSchemaCurrentAsync(db, app.Logger);
         }
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
@@ -99,6 +101,17 @@ public static class PortalData
                 scope.ServiceProvider.GetRequiredService<ILookupNormalizer>(), app.Services.GetRequiredService<TimeProvider>());
             if (await seeder.SeedAsync()) app.Logger.LogInformation("Demo data seeded.");
             app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+        }
+        else
+        {
+            // A deployment without demo data starts with no account: say how to create the first admin (the console command).
+            await using var db = (await factory.CreateDbContextAsync()).ForSystem();
+            if (!await db.Users.AnyAsync())
+                app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(string.Join(Environment.NewLine,
+                    "",
+                    "ClassExit.Portal: 尚无任何账号 / no account yet. 创建第一位企业管理员 / create the first enterprise admin:",
+                    "  dotnet ClassExit.Portal.dll create-first-admin --organisation \"Name\" --email admin@example.org --name \"Display name\" [--time-zone Asia/Shanghai] [--kind Education|Enterprise|Finance]",
+                    "")));
         }
 
         // The planner's statistics for what is there now (SQLite; milliseconds); the daily job keeps them current as data grows.

@@ -6,14 +6,20 @@ using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.SqlServer;
 using ClassExit.Portal.Features;
+using Hangfire.Storage.SQLite;
+using ClassExit.Portal.Infrastructure.Schema;
 
 namespace ClassExit.Portal.Infrastructure;
 
 public enum JobStorageKind
 {
-    /// <summary>Embedded: state of jobs lives in memory; every durable fact is in our own tables.</summary>
+    /// <summary>Embedded: state of jobs lives in memory; every durable fact is in our own tables. One instance only.</summary>
     InMemory = 0,
+    /// <summary>Hangfire's tables in the portal's SQL Server database: several instances share them (production).</summary>
     SqlServer = 1,
+    /// <summary>A SQLite file next to the portal's (<see cref="JobsOptions.SqliteFile"/>) that several instances on one host share
+    /// (Hangfire.Storage.SQLite, ADR 0002): recurring jobs and distributed locks work across them.</summary>
+    Sqlite = 2,
 }
 
 /// <summary>The <c>Jobs</c> configuration section.</summary>
@@ -21,8 +27,25 @@ public sealed class JobsOptions
 {
     public const string SectionName = "Jobs";
 
-    /// <summary>Null: SQL Server storage with the SQL Server provider, in-memory otherwise.</summary>
+    /// <summary>Null: SQL Server storage with the SQL Server provider; with SQLite, in-memory in demo mode (one process) and the
+    /// shared SQLite job file otherwise. Set <c>Sqlite</c> (or <c>SqlServer</c>) whenever more than one instance may run.</summary>
     public JobStorageKind? Storage { get; set; }
+
+    /// <summary>The job storage file of <see cref="JobStorageKind.Sqlite"/>; default: the portal's SQLite file with <c>.jobs</c> before
+    /// its extension (<c>App_Data/classexit.jobs.db</c>). Every instance must name the same file.</summary>
+    public string? SqliteFile { get; set; }
+
+    /// <summary>How often a server looks for due scheduled and recurring jobs (Hangfire's default is 15 s).</summary>
+    [Range(1, 300)]
+    public int SchedulePollingSeconds { get; set; } = 15;
+
+    /// <summary>SQLite job storage: a distributed lock whose holder stopped renewing it (process killed) is free after this long.</summary>
+    [Range(2, 600)]
+    public int SqliteLockLifetimeSeconds { get; set; } = 30;
+
+    /// <summary>How often a server polls the SQLite job queue for new jobs (SQL Server storage does not poll).</summary>
+    [Range(1, 300)]
+    public int QueuePollSeconds { get; set; } = 5;
 
     /// <summary>Run a Hangfire server in this process (switch off in test hosts; jobs are then called directly).</summary>
     public bool ServerEnabled { get; set; } = true;
@@ -38,13 +61,14 @@ public sealed class JobsOptions
 
 public static class PortalJobs
 {
-    public static IServiceCollection AddPortalJobs(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPortalJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         // Cron expressions are validated by Hangfire when the recurring jobs are registered at start-up (it throws on a bad one).
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         var options = configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
-        var storage = options.Storage ?? (provider == DatabaseProvider.SqlServer ? JobStorageKind.SqlServer : JobStorageKind.InMemory);
+        var storage = ResolveStorage(options, provider, DemoOptions.IsOn(configuration));
+        var migrateOnStart = PortalMigrations.MigrateOnStart(configuration, environment);
 
         services.AddHangfire(c =>
         {
@@ -55,14 +79,46 @@ public static class PortalJobs
                 c.UseSqlServerStorage(configuration.GetConnectionString("SqlServer"), new SqlServerStorageOptions
                 {
                     SchemaName = options.SqlServerSchema,
-                    PrepareSchemaIfNecessary = true,
+                    // Without DDL rights at run time the schema is installed by `migrate` (PortalMigrations), like EF Core's.
+                    PrepareSchemaIfNecessary = migrateOnStart,
+                });
+            else if (storage == JobStorageKind.Sqlite)
+                c.UseSQLiteStorage(SqliteJobFile(configuration, environment, options), new SQLiteStorageOptions
+                {
+                    QueuePollInterval = TimeSpan.FromSeconds(options.QueuePollSeconds),
+                    // A lock whose holder died (process killed) is free again after this; a live holder renews it.
+                    DistributedLockLifetime = TimeSpan.FromSeconds(options.SqliteLockLifetimeSeconds),
                 });
             else
                 c.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
         });
         if (options.ServerEnabled)
-            services.AddHangfireServer(o => o.WorkerCount = options.WorkerCount);
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = options.WorkerCount;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(options.SchedulePollingSeconds);
+            });
         return services;
+    }
+
+    public static JobStorageKind ResolveStorage(JobsOptions options, DatabaseProvider provider, bool demo) =>
+        options.Storage ?? (provider == DatabaseProvider.SqlServer ? JobStorageKind.SqlServer : demo ? JobStorageKind.InMemory : JobStorageKind.Sqlite);
+
+    /// <summary>The SQLite job file: <see cref="JobsOptions.SqliteFile"/>, else beside the portal's SQLite file.</summary>
+    public static string SqliteJobFile(IConfiguration configuration, IHostEnvironment environment, JobsOptions options)
+    {
+        string path;
+        if (!string.IsNullOrWhiteSpace(options.SqliteFile))
+            path = Path.IsPathRooted(options.SqliteFile) ? options.SqliteFile : Path.Combine(environment.ContentRootPath, options.SqliteFile);
+        else
+        {
+            var portal = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(
+                PortalData.ResolveConnectionString(configuration, environment, DatabaseProvider.Sqlite)).DataSource;
+            if (portal == ":memory:") throw new InvalidOperationException("Jobs:Storage=Sqlite needs Jobs:SqliteFile when the portal's database is in memory.");
+            path = Path.Combine(Path.GetDirectoryName(portal)!, Path.GetFileNameWithoutExtension(portal) + ".jobs" + Path.GetExtension(portal));
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return path;
     }
 
     /// <summary>

@@ -39,6 +39,34 @@ public class SchemaTests
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors.Select(e => $"{e.Line}:{e.Column} {e.Message}")));
     }
 
+    /// <summary>
+    /// The production tables that are not the portal's own: Hangfire's (its SQL Server installer's script, as <c>migrate</c> runs it) and
+    /// the Data Protection key ring (the <c>DataProtectionKeys</c> migration alone), both parse as T-SQL.
+    /// </summary>
+    [Fact]
+    public void SqlServer_HangfireAndDataProtectionScripts_ParseWithoutErrors()
+    {
+        using var db = Create(DatabaseProvider.SqlServer, "Server=unused;Database=unused;Trusted_Connection=True;TrustServerCertificate=True");
+        var migrations = db.Database.GetMigrations().ToList();
+        var dataProtection = migrations.Single(m => m.EndsWith("_DataProtectionKeys", StringComparison.Ordinal));
+        var previous = migrations[migrations.IndexOf(dataProtection) - 1];
+        var dpScript = db.GetService<IMigrator>().GenerateScript(previous, dataProtection, MigrationsSqlGenerationOptions.Idempotent);
+        Assert.Contains("CREATE TABLE [DataProtectionKeys]", dpScript);
+        Assert.Contains("[Xml] nvarchar(max)", dpScript);
+
+        var hangfireScript = Hangfire.SqlServer.SqlServerObjectsInstaller.GetInstallScript("HangFire", enableHeavyMigrations: true);
+        Assert.Contains("CREATE TABLE [HangFire].[Job]", hangfireScript);
+        Assert.DoesNotContain("$(HangFireSchema)", hangfireScript);
+
+        var parser = new TSql160Parser(initialQuotedIdentifiers: true);
+        foreach (var (name, script) in new[] { ("DataProtectionKeys", dpScript), ("Hangfire", hangfireScript) })
+        {
+            using var reader = new StringReader(script);
+            parser.Parse(reader, out var errors);
+            Assert.True(errors.Count == 0, name + ": " + string.Join(Environment.NewLine, errors.Select(e => $"{e.Line}:{e.Column} {e.Message}")));
+        }
+    }
+
     [Fact]
     public void SqlServer_Model_HasNoPendingChanges()
     {

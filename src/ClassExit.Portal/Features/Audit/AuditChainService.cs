@@ -1,3 +1,5 @@
+using ClassExit.Portal.Infrastructure.Jobs;
+using Hangfire;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Domain.Audit;
 using Microsoft.EntityFrameworkCore;
@@ -71,6 +73,7 @@ public sealed class AuditChainService(IDbContextFactory<PortalDbContext> factory
     /// order, and any difference is itself a break. A chain found broken is walked again on its own, in sequence order, so that the
     /// recorded result names the break exactly as the verify button does.
     /// </summary>
+    [DisableConcurrentExecution(JobLocks.AuditVerification, JobLocks.WaitSeconds)]
     public async Task<IReadOnlyList<ChainVerification>> RunVerificationAsync(CancellationToken ct)
     {
         var chains = new SortedSet<long> { 0 };

@@ -1,3 +1,5 @@
+using ClassExit.Portal.Infrastructure.Jobs;
+using Hangfire;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -62,6 +64,7 @@ public sealed class AuditCheckpoints(IDbContextFactory<PortalDbContext> factory,
     public string FilePath => keys.ResolvePath(options.Value.CheckpointFile);
 
     /// <summary>The recurring job: a checkpoint of every chain whose head moved since its last one (organisation 0 included).</summary>
+    [DisableConcurrentExecution(JobLocks.AuditCheckpoint, JobLocks.WaitSeconds)]
     public async Task RunAsync(CancellationToken ct)
     {
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();

@@ -1,3 +1,4 @@
+using ClassExit.Portal.Infrastructure.Jobs;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Domain.Bulk;
 using Hangfire;
@@ -13,9 +14,11 @@ namespace ClassExit.Portal.Features.BulkExits;
 public sealed class BatchExitJob(BatchExitService batches, IDbContextFactory<PortalDbContext> factory, ILogger<BatchExitJob> logger)
 {
     [AutomaticRetry(Attempts = 3)]
+    [DisableConcurrentExecution(JobLocks.BatchRun, JobLocks.WaitSeconds)]
     public Task RunAsync(long batchId, CancellationToken ct) => batches.RunQueuedAsync(batchId, ct);
 
     /// <summary>Resumes every queued or interrupted background batch; returns how many it ran.</summary>
+    [DisableConcurrentExecution(JobLocks.BatchResume, JobLocks.WaitSeconds)]
     public async Task<int> ResumeAllAsync(CancellationToken ct)
     {
         List<long> unfinished;

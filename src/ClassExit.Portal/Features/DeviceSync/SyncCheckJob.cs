@@ -1,3 +1,5 @@
+using ClassExit.Portal.Infrastructure.Jobs;
+using Hangfire;
 using ClassExit.Portal.Data;
 using ClassExit.Portal.Domain.Devices;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +16,7 @@ public sealed class SyncCheckJob(IDbContextFactory<PortalDbContext> factory, Tim
 {
     public const string JobId = "device-sync-check";
 
+    [DisableConcurrentExecution(JobLocks.SyncCheck, JobLocks.WaitSeconds)]
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();

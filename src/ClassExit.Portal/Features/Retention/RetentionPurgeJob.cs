@@ -1,3 +1,5 @@
+using ClassExit.Portal.Infrastructure.Jobs;
+using Hangfire;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -24,6 +26,7 @@ public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory
     public const string JobId = "retention-purge";
 
     /// <summary>The recurring entry point: every organisation.</summary>
+    [DisableConcurrentExecution(JobLocks.RetentionPurge, JobLocks.WaitSeconds)]
     public async Task RunAsync(CancellationToken ct)
     {
         await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
@@ -31,6 +34,7 @@ public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory
             await RunForOrganisationAsync(org, "schedule", ct);
     }
 
+    [DisableConcurrentExecution(JobLocks.RetentionPurge, JobLocks.WaitSeconds)]
     public async Task<RetentionRun> RunForOrganisationAsync(long organisationId, string trigger, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
