@@ -12,6 +12,7 @@ using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Members;
 using ClassExit.Portal.Features.Organisation;
 using ClassExit.Portal.Features.Users;
+using ClassExit.Portal.Features.Webhooks;
 
 namespace ClassExit.Portal.Features;
 
@@ -64,6 +65,7 @@ public static class PortalFeatures
         services.AddScoped<PolicyService>();
         services.AddScoped<HandoverChecklistService>();
         services.AddScoped<DeviceBindingService>();
+        services.AddWebhooks();
         return services;
     }
 }
