@@ -93,6 +93,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Domain.Webhooks.WebhookEndpoint> WebhookEndpoints => Set<Domain.Webhooks.WebhookEndpoint>();
+    public DbSet<Domain.Webhooks.WebhookDelivery> WebhookDeliveries => Set<Domain.Webhooks.WebhookDelivery>();
     public DbSet<BatchExit> BatchExits => Set<BatchExit>();
     public DbSet<BatchExitItem> BatchExitItems => Set<BatchExitItem>();
     public DbSet<QuotaUsage> QuotaUsages => Set<QuotaUsage>();

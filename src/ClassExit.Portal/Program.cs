@@ -16,6 +16,7 @@ using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
+using ClassExit.Portal.Features.Webhooks;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using ClassExit.Portal.Infrastructure.DataProtection;
@@ -115,6 +116,7 @@ namespace ClassExit.Portal
             new ApiKeysFeature(),
             new UsersFeature(),
             new JobRunsFeature(),
+            new WebhooksFeature(),
         ];
     }
 }

@@ -13,7 +13,7 @@ public static partial class ReadableText
     private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
     {
         "ClassExit", "Portal", "Demo", "School", "Finance", "Asia", "Shanghai", "English", "HR", "API", "CSV", "SLA", "MAC", "AES",
-        "iOS", "macOS", "Android", "Windows", "Excel", "Ctrl", "WXWork", "appdata", "zip", "SHA", "JSON", "UTC",
+        "iOS", "macOS", "Android", "Windows", "Excel", "Ctrl", "WXWork", "appdata", "zip", "SHA", "JSON", "UTC", "Webhook", "Webhooks", "https", "http",
     };
 
     public static List<string> EnglishWords(string text)

@@ -36,7 +36,9 @@ public static class ServicesOnDatabase
             ["Audit:KeyDirectory"] = databasePath + ".audit-keys",
             ["Audit:CheckpointFile"] = databasePath + ".audit-checkpoints.jsonl",
         }.Concat(settings ?? new Dictionary<string, string?>()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)).Build());
-        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        // Data Protection keys beside the database file, as the audit keys: every provider on that file unprotects what another
+        // protected (a webhook secret saved by an admin's services, read by the dispatcher's).
+        services.AddSingleton<IDataProtectionProvider>(DataProtectionProvider.Create(new DirectoryInfo(databasePath + ".data-protection")));
         services.AddPortalIdentity();
         services.AddPortalFeatures(services.BuildServiceProvider().GetRequiredService<IConfiguration>(), ClassExit.Portal.PortalFeatureList.All);
         services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();

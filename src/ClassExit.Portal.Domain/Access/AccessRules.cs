@@ -61,6 +61,8 @@ public enum PortalAction
     DecideQuota,
     /// <summary>Create, change, disable, sign out or reset the portal accounts of the organisation (step-up).</summary>
     ManageUsers,
+    /// <summary>Add, enable, disable, rotate, delete webhook endpoints; resend deliveries; send test events.</summary>
+    ManageWebhooks,
 }
 
 /// <summary>Who acts: their portal roles and member, or an API key and its scopes.</summary>
@@ -132,7 +134,7 @@ public static class AccessRules
             PortalAction.ForceRemove or PortalAction.ForceTransfer or PortalAction.CompleteChecklist or PortalAction.EditChecklist
                 or PortalAction.EditPolicy or PortalAction.EditClassPolicy or PortalAction.BindDevice or PortalAction.ResetMemberState
                 or PortalAction.RequestResync or PortalAction.ManageLegalHolds or PortalAction.RunPurge or PortalAction.ExportMessages
-                or PortalAction.SearchDepartedHistory or PortalAction.ManageUsers => admin,
+                or PortalAction.SearchDepartedHistory or PortalAction.ManageUsers or PortalAction.ManageWebhooks => admin,
             PortalAction.ExportAudit or PortalAction.VerifyAuditChain => admin || actor.Has(PortalRole.Auditor),
             PortalAction.ManageApiKeys or PortalAction.ManageReasonCodes or PortalAction.RequestQuota => admin || hr,
             PortalAction.DecideQuota => actor.Has(PortalRole.PlatformOperator),

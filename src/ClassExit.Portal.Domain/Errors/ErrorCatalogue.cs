@@ -67,6 +67,12 @@ public static class ErrorCatalogue
     public const int LastEnterpriseAdmin = 50802;
     public const int EmailAlreadyUsed = 50803;
     public const int MemberHasAccount = 50804;
+    public const int WebhookUrlInvalid = 50921;
+    public const int WebhookAddressInternal = 50922;
+    public const int WebhookHostUnresolved = 50923;
+    public const int WebhookEndpointLimit = 50924;
+    public const int WebhookNoEvents = 50925;
+    public const int WebhookEndpointDisabled = 50926;
     // 510xx: the deployment itself (issue 19): start-up refusals and the migrate command. Printed on the console, not answered to users.
     public const int SchemaBehind = 51001;
     public const int DataProtectionCertificateUnusable = 51002;
@@ -190,6 +196,18 @@ public static class ErrorCatalogue
             "使用其他邮箱，或在用户列表中找到并管理现有账号。", "Use another address, or find and manage the existing account in the user list."),
         new(MemberHasAccount, 409, "该成员已有门户账号。", "The member already has a portal account.",
             "在用户列表中管理现有账号，或选择一位尚无账号的成员。", "Manage the existing account in the user list, or choose a member who has none yet."),
+        new(WebhookUrlInvalid, 400, "Webhook 地址无效：必须是完整的 https:// 地址，且不含用户名或密码。", "The webhook URL is invalid: it must be a full https:// URL without a user name or password.",
+            "输入接收方提供的完整 https:// 地址（仅开发和演示环境允许 http://）。", "Enter the receiver's full https:// URL (http:// only in Development and the demo)."),
+        new(WebhookAddressInternal, 422, "Webhook 地址解析到内部地址（回环、私有、链路本地或云元数据地址），已拒绝。", "The webhook URL resolves to an internal address (loopback, private, link-local or cloud metadata), so it was refused.",
+            "使用公网地址；如确需发送到内部系统，请勾选“允许内部地址”（将记入审计）。", "Use a public address; if it really is an internal system, tick \"allow internal address\" (audited)."),
+        new(WebhookHostUnresolved, 422, "无法解析 Webhook 地址中的主机名。", "The host name of the webhook URL does not resolve.",
+            "检查主机名拼写及 DNS 记录后重试。", "Check the host name and its DNS records, then retry."),
+        new(WebhookEndpointLimit, 409, "本组织的 Webhook 端点数量已达上限。", "The organisation has the maximum number of webhook endpoints.",
+            "删除不再使用的端点后再添加。", "Delete an endpoint that is no longer used, then add the new one."),
+        new(WebhookNoEvents, 400, "请至少选择一种事件，且只能选择目录中的事件。", "Choose at least one event, and only events of the catalogue.",
+            "在事件列表中勾选该端点要接收的事件。", "Tick the events this endpoint should receive."),
+        new(WebhookEndpointDisabled, 409, "该 Webhook 端点已停用，不发送事件。", "The webhook endpoint is disabled and receives nothing.",
+            "先启用该端点（停用原因见端点列表），再重发或发送测试事件。", "Enable the endpoint first (the reason it was disabled is in the list), then resend or send a test event."),
         new(RequesterCannotDecide, 403, "不能审批自己发起的退出申请。", "Nobody may decide an exit request that they started.",
             "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
         new(DeciderLeavingClass, 403, "您正在退出该班级，不能审批该班级的退出申请。", "You are leaving this class, so you may not decide its exit requests.",

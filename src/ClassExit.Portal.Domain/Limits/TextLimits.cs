@@ -19,6 +19,9 @@ public static class TextLimits
 
     public const int ApiKeyName = 100;
 
+    /// <summary>A webhook endpoint's URL.</summary>
+    public const int WebhookUrl = 2000;
+
     public const int ReasonCodeLabel = 200;
 
     /// <summary>A person's display name (portal account, member).</summary>
@@ -42,6 +45,9 @@ public static class TextLimits
     public const int IdempotencyKey = 200;
 
     // Lists.
+
+    /// <summary>Webhook endpoints of one organisation.</summary>
+    public const int WebhookEndpoints = 20;
 
     /// <summary>Checklist items of one class.</summary>
     public const int ChecklistItems = 20;

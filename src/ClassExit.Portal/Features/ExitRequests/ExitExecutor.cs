@@ -3,6 +3,8 @@ using ClassExit.Portal.Domain.Classes;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Exits;
 using ClassExit.Portal.Domain.Exits.Policy;
+using ClassExit.Portal.Domain.Notifications;
+using ClassExit.Portal.Features.Notifications;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitRequests;
@@ -12,12 +14,14 @@ public sealed record ExitEffects(int DocumentsReadOnly, int PollsToOwner, int Re
     int DutiesHandedOver, long MembershipVersion);
 
 /// <summary>
-/// Carries an exit out: membership, content, retention, handover, sync version, notification. Runs inside the caller's
+/// Carries an exit out: membership, content, retention, handover, sync version, notification, and the <c>member.exited</c>
+/// event (to webhooks: the messaging platform learns of every exit this way, silent or not). Runs inside the caller's
 /// transaction; the caller writes the audit entry and commits.
 /// </summary>
 internal static class ExitExecutor
 {
-    public static async Task<ExitEffects> CompleteAsync(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now, CancellationToken ct)
+    public static async Task<ExitEffects> CompleteAsync(PortalDbContext db, PortalEvents events, ExitSnapshot.Loaded s, ExitRequest request,
+        DateTimeOffset now, CancellationToken ct)
     {
         var role = s.Membership.Role;
         var classId = s.Class.Id;
@@ -26,6 +30,7 @@ internal static class ExitExecutor
         var version = Leave(db, s, request, now);
         // The version tokens are checked here: a concurrent decision makes this throw and the transaction roll back.
         await db.SaveChangesAsync(ct);
+        await events.RaiseAsync(db, Exited(s, request, version, now), ct);
 
         var handedOver = 0;
         foreach (var h in request.Handover)
@@ -57,6 +62,24 @@ internal static class ExitExecutor
         return new ExitEffects(documents, polls, replays, messages, purgeAfter, handedOver, version);
     }
 
+    /// <summary>
+    /// <c>member.exited</c>: class, member, exit kind, silent flag (<c>silent_mode</c> suppresses the notice to the class, never
+    /// this event), membership version. <c>class_notice</c> says whether the platform should post the exit notice in the class:
+    /// the <see cref="ExitNotification"/> row the portal records for it is delivered through this event.
+    /// </summary>
+    internal static PortalEvent Exited(ExitSnapshot.Loaded s, ExitRequest request, long version, DateTimeOffset now) =>
+        new(s.Organisation.Id, EventKinds.MemberExited, now, "ExitRequest", request.Id.ToString(), s.Class.Id, s.Member.Id,
+            new Dictionary<string, object?>
+            {
+                ["exit_request_id"] = request.Id,
+                ["exit_kind"] = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(request.Kind.ToString()),
+                ["role"] = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(s.Membership.Role.ToString()),
+                ["silent"] = request.Silent,
+                ["class_notice"] = !request.Silent,
+                ["membership_version"] = version,
+                ["exited_at"] = now.ToUniversalTime(),
+            });
+
     /// <summary>The member leaves (membership, sync version, request, notification), in memory: the caller saves.</summary>
     private static long Leave(PortalDbContext db, ExitSnapshot.Loaded s, ExitRequest request, DateTimeOffset now)
     {
@@ -83,7 +106,7 @@ internal static class ExitExecutor
     /// (they are saved here); the caller saves the notifications with its audit entries. Runs inside the caller's transaction;
     /// returns each request's effects for its audit entry.
     /// </summary>
-    public static async Task<IReadOnlyDictionary<ExitRequest, ExitEffects>> CompleteManyAsync(PortalDbContext db,
+    public static async Task<IReadOnlyDictionary<ExitRequest, ExitEffects>> CompleteManyAsync(PortalDbContext db, PortalEvents events,
         IReadOnlyList<(ExitSnapshot.Loaded Snapshot, ExitRequest Request)> exits, DateTimeOffset now, CancellationToken ct)
     {
         if (exits.Any(e => e.Request.Handover.Count > 0)) throw new InvalidOperationException("Exits with a handover plan complete one by one.");
@@ -93,6 +116,8 @@ internal static class ExitExecutor
         if (exits.Count == 0) return new Dictionary<ExitRequest, ExitEffects>();
         foreach (var (s, request) in exits.Where(e => !e.Request.Silent))
             db.ExitNotifications.Add(new ExitNotification(s.Organisation.Id, s.Class.Id, s.Member.Id, request.Id, now));
+        for (var i = 0; i < exits.Count; i++)
+            await events.RaiseAsync(db, Exited(exits[i].Snapshot, exits[i].Request, versions[i], now), ct);
 
         var pairs = exits.Select(e => (e.Snapshot.Class.Id, e.Snapshot.Member.Id)).ToHashSet();
         var classIds = pairs.Select(p => p.Item1).Distinct().ToList();

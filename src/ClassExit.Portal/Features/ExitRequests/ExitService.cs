@@ -19,7 +19,7 @@ namespace ClassExit.Portal.Features.ExitRequests;
 /// Exits end to end: preview, request (client, portal, force-removal), approve, reject, cancel. One code path for the pages
 /// and the REST API. Every state change is written with its audit entry in one transaction; a refusal writes only the audit entry.
 /// </summary>
-public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer)
+public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, PortalAuthorizer authorizer, Notifications.PortalEvents events)
 {
     /// <summary>
     /// The decision and consequences of an exit, changing nothing. With <paramref name="forRequestId"/>, previews that pending
@@ -179,7 +179,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
 
         await db.SaveChangesAsync(ct);
-        var effects = await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+        var effects = await ExitExecutor.CompleteAsync(db, events, s, request, now, ct);
         AuditCompleted(db, s, actor, now, command, request, effects);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -232,7 +232,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
         }
         if (dryRun || completing.Count == 0) return outcomes;
 
-        var effects = await ExitExecutor.CompleteManyAsync(db, completing, now, ct);
+        var effects = await ExitExecutor.CompleteManyAsync(db, events, completing, now, ct);
         foreach (var (s, request) in completing)
         {
             AuditCompleted(db, s, actor, now, template with { ClassId = s.Class.Id, MemberId = s.Member.Id }, request, effects[request]);
@@ -332,7 +332,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
                 await tx.CommitAsync(ct);
                 return new DecisionResult(false, code, ExitRequestStatus.Failed);
             }
-            var effects = await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+            var effects = await ExitExecutor.CompleteAsync(db, events, s, request, now, ct);
             AuditLog.Add(db, request.OrganisationId, actor, now, "exit.completed", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
                 request.ClassId, request.MemberId, details: new { approved_by = deciderId, effects });
             await db.SaveChangesAsync(ct);

@@ -19,7 +19,8 @@ namespace ClassExit.Portal.Features.Ownership;
 /// Dissolving a class: every current member leaves with the exit rules' consequences (retention by role, documents read-only,
 /// replays private), open exit requests and transfers are cancelled, and the class becomes read-only. One transaction, audited.
 /// </summary>
-public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, StepUpVerifier stepUp)
+public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, PortalAuthorizer authorizer, StepUpVerifier stepUp,
+    Notifications.PortalEvents events)
 {
     public async Task<DissolvePreview?> PreviewAsync(long classId, CancellationToken ct = default)
     {
@@ -79,7 +80,7 @@ public sealed class DissolutionService(TenantDb tenantDb, TimeProvider clock, Po
                 VerificationMethod.None, user.MemberId, now, reason.Trim(), silent: true);
             db.ExitRequests.Add(request);
             await db.SaveChangesAsync(ct);
-            await ExitExecutor.CompleteAsync(db, s, request, now, ct);
+            await ExitExecutor.CompleteAsync(db, events, s, request, now, ct);
         }
         cls.Dissolve(now);
         AuditLog.Add(db, cls.OrganisationId, AuditActor.From(user), now, "class.dissolved", AuditOutcome.Succeeded, "Class", classId.ToString(), classId,

@@ -17,6 +17,7 @@ using ClassExit.Portal.Features.Ownership;
 using ClassExit.Portal.Features.ReasonCodes;
 using ClassExit.Portal.Features.Retention;
 using ClassExit.Portal.Features.Users;
+using ClassExit.Portal.Features.Webhooks;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -76,6 +77,20 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
     private static Task<Dictionary<string, long>> NoArrange(PortalDbContext db, MatrixWorld w, bool own) => Task.FromResult(new Dictionary<string, long>());
     private static Func<PortalDbContext, Cell, Task<bool>> Audited(string action) =>
         (db, c) => db.AuditEntries.AnyAsync(a => a.Action == action && a.Outcome == AuditOutcome.Succeeded);
+
+    private static async Task<Dictionary<string, long>> WebhookEndpointAsync(PortalDbContext db, MatrixWorld w, bool own)
+    {
+        var endpoint = new Domain.Webhooks.WebhookEndpoint(w.OrgA, "https://203.0.113.10/arranged", [Domain.Notifications.EventKinds.MemberExited],
+            "arranged", false, null, MatrixWorld.Now.AddDays(-1));
+        db.WebhookEndpoints.Add(endpoint);
+        await db.SaveChangesAsync();
+        var delivery = new Domain.Webhooks.WebhookDelivery(w.OrgA, endpoint.Id, "msg_arranged", WebhookPayload.TestKind, "{}", MatrixWorld.Now.AddDays(-1));
+        delivery.Record(MatrixWorld.Now.AddDays(-1), 500, 12, "HTTP 500");
+        db.WebhookDeliveries.Add(delivery);
+        await db.SaveChangesAsync();
+        await db.WebhookDeliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, Domain.Webhooks.WebhookDeliveryStatus.Failed));
+        return new() { ["endpoint"] = endpoint.Id, ["delivery"] = delivery.Id };
+    }
 
     private static async Task<Dictionary<string, long>> PendingExitAsync(PortalDbContext db, MatrixWorld w, bool own)
     {
@@ -251,6 +266,24 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         new("ApiKeysService.RevokeAsync", false, Only(Persona.Admin, Persona.Hr), Nobody, NoArrange,
             c => c.Get<ApiKeysService>().RevokeAsync(c.World.ApiKeyId, MatrixWorld.Password),
             (db, c) => db.ApiKeys.AnyAsync(k => k.Id == c.World.ApiKeyId && k.RevokedAt != null)),
+        new("WebhooksService.CreateAsync", false, Only(Persona.Admin, Persona.Foreign), Nobody, NoArrange,
+            c => c.Get<WebhooksService>().CreateAsync("https://203.0.113.10/matrix", [Domain.Notifications.EventKinds.MemberExited], false),
+            (db, c) => db.WebhookEndpoints.AnyAsync(e => e.Url == "https://203.0.113.10/matrix")),
+        new("WebhooksService.SetEnabledAsync", false, Only(Persona.Admin), Nobody, WebhookEndpointAsync,
+            c => c.Get<WebhooksService>().SetEnabledAsync(c.Arranged["endpoint"], false),
+            (db, c) => db.WebhookEndpoints.AnyAsync(e => e.Id == c.Arranged["endpoint"] && !e.Enabled)),
+        new("WebhooksService.RotateSecretAsync", false, Only(Persona.Admin), Nobody, WebhookEndpointAsync,
+            c => c.Get<WebhooksService>().RotateSecretAsync(c.Arranged["endpoint"]),
+            (db, c) => db.WebhookEndpoints.AnyAsync(e => e.Id == c.Arranged["endpoint"] && e.ProtectedSecret != "arranged")),
+        new("WebhooksService.DeleteAsync", false, Only(Persona.Admin), Nobody, WebhookEndpointAsync,
+            c => c.Get<WebhooksService>().DeleteAsync(c.Arranged["endpoint"]),
+            async (db, c) => !await db.WebhookEndpoints.AnyAsync(e => e.Id == c.Arranged["endpoint"])),
+        new("WebhooksService.SendTestAsync", false, Only(Persona.Admin), Nobody, WebhookEndpointAsync,
+            c => c.Get<WebhooksService>().SendTestAsync(c.Arranged["endpoint"]),
+            (db, c) => db.WebhookDeliveries.AnyAsync(d => d.EndpointId == c.Arranged["endpoint"] && d.EventKind == WebhookPayload.TestKind && d.Id != c.Arranged["delivery"])),
+        new("WebhooksService.ResendAsync", false, Only(Persona.Admin), Nobody, WebhookEndpointAsync,
+            c => c.Get<WebhooksService>().ResendAsync(c.Arranged["delivery"]),
+            (db, c) => db.WebhookDeliveries.AnyAsync(d => d.Id == c.Arranged["delivery"] && d.Status == Domain.Webhooks.WebhookDeliveryStatus.Pending)),
         new("UsersService.CreateAsync", false, Only(Persona.Admin), Nobody, NoArrange,
             c => c.Get<UsersService>().CreateAsync(new NewUser(c.World.SpareTeacher(true), "spare-x@matrix.test", "老师 子", ClassExit.Portal.Data.Identity.PortalRoles.SchoolStaff, "Fresh#2026!once"), MatrixWorld.Password),
             (db, c) => db.Users.AnyAsync(u => u.Email == "spare-x@matrix.test" && u.MemberId == c.World.SpareTeacher(true) && u.MustChangePassword)),
@@ -315,6 +348,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["DeviceBindingService.MembersAsync"] = "read", ["DeviceBindingService.DevicesAsync"] = "read",
         ["DeviceSyncService.DevicesAsync"] = "read", ["DeviceSyncService.StaleAsync"] = "read",
         ["ReasonCodesService.ListAsync"] = "read", ["ReasonCodesService.ActiveAsync"] = "read", ["ApiKeysService.ListAsync"] = "read", ["ApiKeysService.OwnerOptionsAsync"] = "read",
+        ["WebhooksService.CanManageAsync"] = "the page's question", ["WebhooksService.ListAsync"] = "read", ["WebhooksService.DeliveriesAsync"] = "read",
         ["UsersService.SearchAsync"] = "read", ["UsersService.MembersWithoutAccountAsync"] = "read",
         ["QuotaService.GetAsync"] = "read", ["QuotaRequestsService.OwnAsync"] = "read", ["QuotaRequestsService.PendingForPlatformAsync"] = "read",
         ["QuotaService.TryConsumeAsync"] = "called only by BatchExitService.RunAsync after RunBatch was granted",
