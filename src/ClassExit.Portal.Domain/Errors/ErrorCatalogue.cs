@@ -67,6 +67,8 @@ public static class ErrorCatalogue
     public const int LastEnterpriseAdmin = 50802;
     public const int EmailAlreadyUsed = 50803;
     public const int MemberHasAccount = 50804;
+    public const int UnknownEventKind = 50901;
+    public const int SecurityNotificationRequired = 50902;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -169,6 +171,10 @@ public static class ErrorCatalogue
             "使用其他邮箱，或在用户列表中找到并管理现有账号。", "Use another address, or find and manage the existing account in the user list."),
         new(MemberHasAccount, 409, "该成员已有门户账号。", "The member already has a portal account.",
             "在用户列表中管理现有账号，或选择一位尚无账号的成员。", "Manage the existing account in the user list, or choose a member who has none yet."),
+        new(UnknownEventKind, 400, "没有这种通知事件或接收方式。", "There is no such notification event or delivery.",
+            "从通知设置页列出的事件和方式中选择。", "Choose one of the events and deliveries the notification settings page lists."),
+        new(SecurityNotificationRequired, 409, "企业管理员不能关闭安全事件通知。", "Enterprise admins cannot turn security event notifications off.",
+            "选择仅门户内、邮件或每日摘要。", "Choose in the portal only, by e-mail, or the daily digest."),
         new(RequesterCannotDecide, 403, "不能审批自己发起的退出申请。", "Nobody may decide an exit request that they started.",
             "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
         new(DeciderLeavingClass, 403, "您正在退出该班级，不能审批该班级的退出申请。", "You are leaving this class, so you may not decide its exit requests.",

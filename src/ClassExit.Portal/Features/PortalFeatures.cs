@@ -10,6 +10,7 @@ using ClassExit.Portal.Features.Dashboard;
 using ClassExit.Portal.Features.DeviceSync;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Features.Members;
+using ClassExit.Portal.Features.Notifications;
 using ClassExit.Portal.Features.Organisation;
 using ClassExit.Portal.Features.Users;
 
@@ -21,6 +22,7 @@ public static class PortalFeatures
     public static IServiceCollection AddPortalFeatures(this IServiceCollection services)
     {
         services.AddSingleton<Notifications.PortalEvents>();
+        services.AddNotifications();
         services.AddScoped<SignInAuditService>();
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName);
         services.AddSingleton<AuditKeyRing>();

@@ -90,6 +90,7 @@ public static class PortalJobs
         jobs.AddOrUpdate<Features.Audit.AuditCheckpoints>(Features.Audit.AuditCheckpoints.JobId, j => j.RunAsync(CancellationToken.None),
             audit.CheckpointCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         Features.BulkExits.BulkExitJobs.RegisterBulkExitJobs(app.Services);
+        Features.Notifications.NotificationsFeature.ScheduleNotificationsJobs(app.Services);
         jobs.AddOrUpdate<DatabaseStatisticsJob>(DatabaseStatisticsJob.JobId, j => j.RunAsync(CancellationToken.None),
             "41 4 * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         if (sync.SimulatorEnabled ?? DemoOptions.IsOn(app.Configuration))

@@ -54,6 +54,6 @@ public static class PortalServices
         var tenantDb = new TenantDb(scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>(), current);
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var stepUp = scope.ServiceProvider.GetRequiredService<StepUpVerifier>();
-        return (new ExitService(tenantDb, clock, stepUp, new PortalAuthorizer(tenantDb, clock)), new ExitQueries(tenantDb, clock), scope);
+        return (new ExitService(tenantDb, clock, stepUp, new PortalAuthorizer(tenantDb, clock), scope.ServiceProvider.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>()), new ExitQueries(tenantDb, clock), scope);
     }
 }

@@ -174,7 +174,7 @@ public class ApprovalTests(PortalFactory factory)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(3));
         var job = new ExitEscalationJob(factory.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>(),
-            clock, NullLogger<ExitEscalationJob>.Instance);
+            clock, NullLogger<ExitEscalationJob>.Instance, factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>());
         var first = await job.RunAsync(CancellationToken.None);
         Assert.True(first > 0);
         Assert.Equal(0, await job.RunAsync(CancellationToken.None));

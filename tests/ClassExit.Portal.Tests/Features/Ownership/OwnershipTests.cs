@@ -18,6 +18,8 @@ namespace ClassExit.Portal.Tests.Features.Ownership;
 [Collection(PortalCollection.Name)]
 public class OwnershipTests(PortalFactory factory)
 {
+    private ClassExit.Portal.Features.Notifications.PortalEvents Events => factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>();
+
     private async Task<int> OwnersAsync(long classId)
     {
         await using var db = factory.SystemDb();
@@ -153,10 +155,10 @@ public class OwnershipTests(PortalFactory factory)
         using var _1 = s1;
         var proposed = await admin.ProposeAsync(classId, members.First(m => m.Role == ClassRole.Teacher).MemberId, null, []);
         var dbFactory = factory.Services.GetRequiredService<IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>();
-        Assert.Equal(0, await new TransferExpiryJob(dbFactory, new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(6))).RunAsync(CancellationToken.None));
+        Assert.Equal(0, await new TransferExpiryJob(dbFactory, new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(6)), Events).RunAsync(CancellationToken.None));
         var later = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(8));
-        Assert.True(await new TransferExpiryJob(dbFactory, later).RunAsync(CancellationToken.None) >= 1);
-        Assert.Equal(0, await new TransferExpiryJob(dbFactory, later).RunAsync(CancellationToken.None));
+        Assert.True(await new TransferExpiryJob(dbFactory, later, Events).RunAsync(CancellationToken.None) >= 1);
+        Assert.Equal(0, await new TransferExpiryJob(dbFactory, later, Events).RunAsync(CancellationToken.None));
         await using var db = factory.SystemDb();
         Assert.Equal(TransferStatus.Expired, (await db.OwnershipTransfers.SingleAsync(t => t.Id == proposed.TransferId)).Status);
     }
