@@ -202,7 +202,8 @@ public sealed class NotificationTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await reminders.RunAsync(CancellationToken.None));
 
-        Assert.Equal(2, await SendAsync());
+        // The two reminders, and the rejection of the second request to its requester (the admin).
+        Assert.Equal(3, await SendAsync());
         var reminded = _smtp.Received.Where(m => m.Headers["X-ClassExit-Event"] == EventKinds.ApprovalReminder).ToList();
         Assert.Equal(["owner@notify.test", "teacher2@notify.test"], reminded.Select(m => m.To.Mailboxes.Single().Address).Order());
         Assert.All(reminded, m => Assert.Contains("学生甲", m.Subject));
