@@ -37,7 +37,7 @@ public sealed class NotificationSink(IOptions<EmailOptions> email, NotificationC
             {
                 var (subject, text, html) = NotificationTexts.Email(e.Kind, json, link, options.PortalUrl, names.GetValueOrDefault(r.UserId, ""),
                     NotificationTexts.CultureOf(r.Culture));
-                db.EmailOutbox.Add(new EmailOutboxMessage(e.OrganisationId, r.UserId, r.Email!, r.Culture, e.Kind, subject, text, html, e.OccurredAt,
+                db.EmailOutbox.Add(new EmailOutboxMessage(e.OrganisationId, r.UserId, r.Email!, NotificationTexts.CultureOf(r.Culture).Name, e.Kind, subject, text, html, e.OccurredAt,
                     digest: delivery == NotificationDelivery.Digest, link: link));
             }
             committed.Stage(db, r.UserId, mails && delivery == NotificationDelivery.Email);

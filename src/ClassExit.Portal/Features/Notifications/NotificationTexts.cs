@@ -17,7 +17,7 @@ public static partial class NotificationTexts
     private static readonly ResourceManager Resources = new("ClassExit.Portal.Resources.SharedResource", typeof(SharedResource).Assembly);
 
     public static CultureInfo CultureOf(string? name) =>
-        name is "en" ? CultureInfo.GetCultureInfo("en") : CultureInfo.GetCultureInfo("zh-CN");
+        name is not null && name.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? CultureInfo.GetCultureInfo("en") : CultureInfo.GetCultureInfo("zh-CN");
 
     public static string Get(string key, CultureInfo culture) => Resources.GetString(key, culture) ?? key;
 
