@@ -105,6 +105,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Domain.Retention.RetentionRun> RetentionRuns => Set<Domain.Retention.RetentionRun>();
     /// <summary>The ASP.NET Core Data Protection key ring every portal instance shares (cookies, antiforgery; ADR 0011). Not tenant-owned.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Domain.Notifications.Notification> Notifications => Set<Domain.Notifications.Notification>();
+    public DbSet<Domain.Notifications.EmailOutboxMessage> EmailOutbox => Set<Domain.Notifications.EmailOutboxMessage>();
+    public DbSet<Domain.Notifications.NotificationPreference> NotificationPreferences => Set<Domain.Notifications.NotificationPreference>();
+    public DbSet<Domain.Notifications.ApprovalReminder> ApprovalReminders => Set<Domain.Notifications.ApprovalReminder>();
 
     /// <summary>
     /// Saving new audit entries seals them in the same transaction (<see cref="AuditSealing"/>): a transaction is begun when the

@@ -107,7 +107,7 @@ internal static class SyncCheckBenchmark
         Console.WriteLine($"Seeded {devices:N0} devices in {seed.Elapsed.TotalSeconds:0.0} s ({dir.FullName})");
 
         var sync = Options.Create(new DeviceSyncOptions());
-        var job = new SyncCheckJob(factory, TimeProvider.System, sync);
+        var job = new SyncCheckJob(factory, TimeProvider.System, sync, new ClassExit.Portal.Features.Notifications.PortalEvents([]));
         var sw = Stopwatch.StartNew();
         var flagged = await job.RunAsync(CancellationToken.None);
         var first = sw.Elapsed.TotalMilliseconds;
@@ -208,7 +208,8 @@ internal static class PurgeBenchmark
             await using (var db = new PortalDbContext(Options(file, app)))
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
             var logger = new BatchHolds();
-            var job = new RetentionPurgeJob(new SimpleFactory(Options(file, app)), TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RetentionOptions()), logger);
+            var job = new RetentionPurgeJob(new SimpleFactory(Options(file, app)), TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RetentionOptions()), logger,
+                new ClassExit.Portal.Features.Notifications.PortalEvents([]));
             var sw = Stopwatch.StartNew();
             var run = await job.RunForOrganisationAsync(orgId, "benchmark", CancellationToken.None);
             sw.Stop();

@@ -42,9 +42,11 @@ public static class ServicesOnDatabase
         services.AddPortalIdentity();
         services.AddPortalFeatures(services.BuildServiceProvider().GetRequiredService<IConfiguration>(), ClassExit.Portal.PortalFeatureList.All);
         services.AddSingleton<IBackgroundJobClient, UnprocessedJobs>();
-        services.AddDbContextFactory<PortalDbContext>(o =>
+        services.AddDbContextFactory<PortalDbContext>((sp, o) =>
         {
             o.UsePortalProvider(DatabaseProvider.Sqlite, $"Data Source={databasePath};Pooling={pooling}");
+            // As the portal does (PortalData): e.g. the notifications' after-commit interceptor.
+            o.AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
             configureDb?.Invoke(o);
         });
         services.AddSingleton(clock);

@@ -67,6 +67,8 @@ public static class ErrorCatalogue
     public const int LastEnterpriseAdmin = 50802;
     public const int EmailAlreadyUsed = 50803;
     public const int MemberHasAccount = 50804;
+    public const int UnknownEventKind = 50901;
+    public const int SecurityNotificationRequired = 50902;
     public const int WebhookUrlInvalid = 50921;
     public const int WebhookAddressInternal = 50922;
     public const int WebhookHostUnresolved = 50923;
@@ -196,6 +198,10 @@ public static class ErrorCatalogue
             "使用其他邮箱，或在用户列表中找到并管理现有账号。", "Use another address, or find and manage the existing account in the user list."),
         new(MemberHasAccount, 409, "该成员已有门户账号。", "The member already has a portal account.",
             "在用户列表中管理现有账号，或选择一位尚无账号的成员。", "Manage the existing account in the user list, or choose a member who has none yet."),
+        new(UnknownEventKind, 400, "没有这种通知事件或接收方式。", "There is no such notification event or delivery.",
+            "从通知设置页列出的事件和方式中选择。", "Choose one of the events and deliveries the notification settings page lists."),
+        new(SecurityNotificationRequired, 409, "企业管理员不能关闭安全事件通知。", "Enterprise admins cannot turn security event notifications off.",
+            "选择仅门户内、邮件或每日摘要。", "Choose in the portal only, by e-mail, or the daily digest."),
         new(WebhookUrlInvalid, 400, "Webhook 地址无效：必须是完整的 https:// 地址，且不含用户名或密码。", "The webhook URL is invalid: it must be a full https:// URL without a user name or password.",
             "输入接收方提供的完整 https:// 地址（仅开发和演示环境允许 http://）。", "Enter the receiver's full https:// URL (http:// only in Development and the demo)."),
         new(WebhookAddressInternal, 422, "Webhook 地址解析到内部地址（回环、私有、链路本地或云元数据地址），已拒绝。", "The webhook URL resolves to an internal address (loopback, private, link-local or cloud metadata), so it was refused.",

@@ -42,7 +42,8 @@ public static class PortalData
 
         var provider = configuration.GetValue(DatabaseOptions.SectionName + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
         var connectionString = ResolveConnectionString(configuration, environment, provider);
-        services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalProvider(provider, connectionString));
+        services.AddDbContextFactory<PortalDbContext>((sp, o) => o.UsePortalProvider(provider, connectionString)
+            .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
         services.AddSingleton<DatabaseStatisticsJob>();
         services.AddDatabaseDeveloperPageExceptionFilter();
         return services;

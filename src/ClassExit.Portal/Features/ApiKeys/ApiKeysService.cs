@@ -30,7 +30,8 @@ public sealed record ApiKeyResult(int? Code, CreatedApiKey? Created = null)
 /// Organisation API keys: created with a name, an HR owner and the scopes they may use, shown once, stored as a hash, revoked.
 /// Audited; only those who may manage keys (enterprise admins, HR operators) change them.
 /// </summary>
-public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorizer, TimeProvider clock, StepUpVerifier stepUp)
+public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorizer, TimeProvider clock, StepUpVerifier stepUp,
+    Notifications.PortalEvents events)
 {
     public const int MaxNameLength = TextLimits.ApiKeyName;
 
@@ -105,6 +106,12 @@ public sealed class ApiKeysService(TenantDb tenantDb, PortalAuthorizer authorize
         key.Revoke(now);
         AuditLog.Add(db, user.OrganisationId, AuditActor.From(user), now, "api_key.revoked", AuditOutcome.Succeeded, "ApiKey", key.Id.ToString(),
             memberId: key.OwnerMemberId, securityEvent: true, details: new { key.Name, key.Prefix });
+        // A security event: the admins and the key's owner learn of it (whoever revoked it is not told of their own act).
+        await events.RaiseAsync(db, new Notifications.PortalEvent(user.OrganisationId, Domain.Notifications.EventKinds.ApiKeyRevoked, now, "ApiKey",
+            key.Id.ToString(), Data: new Dictionary<string, object?>
+            {
+                ["key_name"] = key.Name, ["prefix"] = key.Prefix, ["by"] = user.Name, ["actor_member_id"] = user.MemberId,
+            }), ct);
         await db.SaveChangesAsync(ct);
         return new ApiKeyResult(null);
     }

@@ -47,7 +47,8 @@ public sealed record BatchOutcome(int HttpStatus, BatchResponse? Response, strin
 /// (<see cref="BatchExitJob"/>). An Idempotency-Key is claimed before anything runs (<see cref="IdempotencyRecord"/>).
 /// </summary>
 public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, QuotaService quota, PortalAuthorizer authorizer, TimeProvider clock,
-    ILogger<BatchExitService> logger, IDbContextFactory<Data.PortalDbContext> contexts, IBackgroundJobClient jobs)
+    ILogger<BatchExitService> logger, IDbContextFactory<Data.PortalDbContext> contexts, IBackgroundJobClient jobs,
+    Notifications.PortalEvents events)
 {
     public const int MaxClasses = TextLimits.BatchClasses;
     public const int MaxMembers = TextLimits.BatchMembers;
@@ -337,6 +338,13 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
                     operator_id = work.OperatorId, reason_code = work.ReasonCode, silent = work.Silent, classes = work.ClassIds.Count,
                     members = work.MemberIds.Count, batch.Completed, batch.Skipped, batch.Refused, idempotency_key = work.IdempotencyKey,
                 });
+            // Its HR operator (for a key's batch: the key's owner and the admins) learns that it finished, with its counts.
+            if (!work.DryRun)
+                await events.RaiseAsync(db, new Notifications.PortalEvent(work.OrganisationId, Domain.Notifications.EventKinds.BatchFinished,
+                    clock.GetUtcNow(), "BatchExit", batch.Id.ToString(), Data: new Dictionary<string, object?>
+                    {
+                        ["completed"] = batch.Completed, ["skipped"] = batch.Skipped, ["refused"] = batch.Refused, ["items"] = batch.ItemCount,
+                    }), ct);
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Batch {BatchId}: {Items} items in {Ms} ms", batch.Id, batch.ItemCount, (clock.GetUtcNow() - started).TotalMilliseconds);
         }

@@ -19,7 +19,8 @@ public sealed record QuotaRequestRow(long Id, long OrganisationId, string Organi
 /// context sees no rows at all), so their side reads and decides across organisations in an explicit system scope, after the
 /// authorizer has said yes.
 /// </summary>
-public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<PortalDbContext> factory, PortalAuthorizer authorizer, TimeProvider clock)
+public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<PortalDbContext> factory, PortalAuthorizer authorizer, TimeProvider clock,
+    Notifications.PortalEvents events)
 {
     /// <summary>The longest reason or decision note stored (the columns' length).</summary>
     public const int MaxTextLength = TextLimits.Reason;
@@ -85,6 +86,12 @@ public sealed class QuotaRequestsService(TenantDb tenantDb, IDbContextFactory<Po
         // The entry belongs to the organisation whose quota changed, where its admins and auditors see it.
         AuditLog.Add(db, request.OrganisationId, AuditActor.From(user), now, approve ? "quota.increase_approved" : "quota.increase_refused",
             AuditOutcome.Succeeded, "QuotaIncreaseRequest", id.ToString(), details: new { before, after = org.Policy.DailyBatchQuota, note });
+        await events.RaiseAsync(db, new Notifications.PortalEvent(request.OrganisationId, Domain.Notifications.EventKinds.QuotaDecided, now,
+            "QuotaIncreaseRequest", id.ToString(), Data: new Dictionary<string, object?>
+            {
+                ["approved"] = approve, ["requested"] = request.RequestedLimit, ["limit"] = org.Policy.DailyBatchQuota, ["note"] = note,
+                ["outcome_en"] = approve ? "approved" : "refused", ["outcome_zh"] = approve ? "已批准" : "未获批准",
+            }), ct);
         try
         {
             await db.SaveChangesAsync(ct);

@@ -12,7 +12,8 @@ namespace ClassExit.Portal.Features.DeviceSync;
 /// missed. One set-based UPDATE per network class; an already stale device is not touched again (safe to run twice), and when
 /// nothing changed the UPDATE matches no row. Flags are resolved by the acknowledgement itself.
 /// </summary>
-public sealed class SyncCheckJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, IOptions<DeviceSyncOptions> options)
+public sealed class SyncCheckJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, IOptions<DeviceSyncOptions> options,
+    Notifications.PortalEvents events)
 {
     public const string JobId = "device-sync-check";
 
@@ -34,5 +35,35 @@ public sealed class SyncCheckJob(IDbContextFactory<PortalDbContext> factory, Tim
                     .SetProperty(d => d.StaleFlaggedAt, now), ct);
         }
         return flagged;
+    }
+
+    /// <summary>How long a device must have missed a change to be in the daily report.</summary>
+    public static readonly TimeSpan ReportAfter = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The daily digest to each organisation's admins: devices that have missed a membership change for over an hour (counted per
+    /// organisation, the oldest missed change named). Organisations with none are not told. Returns the number of reports.
+    /// </summary>
+    public async Task<int> ReportStaleDevicesAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var before = now - ReportAfter;
+        await using var db = (await factory.CreateDbContextAsync(ct)).ForSystem();
+        var stale = await (from d in db.Devices
+                           join c in db.MembershipChanges on new { d.MemberId, Version = d.StaleSinceVersion ?? -1 } equals new { c.MemberId, c.Version }
+                           where d.IsStale && c.ChangedAt <= before
+                           group c by d.OrganisationId into g
+                           select new { OrganisationId = g.Key, Count = g.Count(), Oldest = g.Min(c => c.ChangedAt) }).ToListAsync(ct);
+        if (stale.Count == 0) return 0;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        foreach (var org in stale)
+            await events.RaiseAsync(db, new Notifications.PortalEvent(org.OrganisationId, Domain.Notifications.EventKinds.DevicesStale, now,
+                "SyncReport", now.ToString("yyyy-MM-dd"), Data: new Dictionary<string, object?>
+                {
+                    ["count"] = org.Count, ["oldest_hours"] = Math.Round((now - org.Oldest).TotalHours, 1),
+                }), ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return stale.Count;
     }
 }

@@ -11,7 +11,8 @@ namespace ClassExit.Portal.Features.ExitRequests;
 /// Marks pending requests older than their organisation's approval SLA as overdue and escalates each to the organisation's
 /// enterprise admins (an audit entry naming them). Safe to run twice: an overdue request is not escalated again.
 /// </summary>
-public sealed class ExitEscalationJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, ILogger<ExitEscalationJob> logger)
+public sealed class ExitEscalationJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, ILogger<ExitEscalationJob> logger,
+    Notifications.PortalEvents events)
 {
     public const string JobId = "exit-escalation";
 
@@ -37,6 +38,11 @@ public sealed class ExitEscalationJob(IDbContextFactory<PortalDbContext> factory
                 AuditLog.Add(db, org.Id, AuditActor.System("escalation job"), now, "exit.escalated", AuditOutcome.Succeeded, "ExitRequest",
                     request.Id.ToString(), request.ClassId, request.MemberId,
                     details: new { sla_hours = org.ApprovalSlaHours, waited_hours = Math.Round((now - request.CreatedAt).TotalHours, 1), escalated_to = admins });
+                await events.RaiseAsync(db, new Notifications.PortalEvent(org.Id, Domain.Notifications.EventKinds.ApprovalEscalated, now, "ExitRequest",
+                    request.Id.ToString(), request.ClassId, request.MemberId, new Dictionary<string, object?>
+                    {
+                        ["sla_hours"] = org.ApprovalSlaHours, ["waited_hours"] = Math.Round((now - request.CreatedAt).TotalHours, 1),
+                    }), ct);
             }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

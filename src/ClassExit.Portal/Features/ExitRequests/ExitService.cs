@@ -142,6 +142,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             // Nothing changes but the audit trail.
             db.ChangeTracker.Clear();
             AuditRefusal(db, s, actor, now, command, decision);
+            if (decision.RaisesSecurityAlert) await RaiseKeyClassAttemptAsync(db, s, command, now, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return new ExitCommandResult(decision, null, null);
@@ -173,6 +174,12 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
                     "ExitRequest", request.Id.ToString(), command.ClassId, command.MemberId,
                     details: new { why = "no_class_approver", escalated_to = await ApproverPool.AdminsAsync(db, s.Organisation.Id, request, ct) });
             }
+            // The approvers of the class (or the admins it was routed to) learn that it waits for them, in this transaction.
+            await events.RaiseAsync(db, new Notifications.PortalEvent(s.Organisation.Id, Domain.Notifications.EventKinds.ApprovalNeeded, now,
+                "ExitRequest", request.Id.ToString(), command.ClassId, command.MemberId, new Dictionary<string, object?>
+                {
+                    ["kind"] = command.Kind.ToString(), ["requested_by"] = request.RequestedByMemberId, ["actor_member_id"] = user.MemberId,
+                }), ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return new ExitCommandResult(decision, request.Id, ExitRequestStatus.PendingApproval);
@@ -221,6 +228,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             if (decision.IsRefused)
             {
                 AuditRefusal(db, s, actor, now, command, decision);
+                if (decision.RaisesSecurityAlert) await RaiseKeyClassAttemptAsync(db, s, command, now, ct);
                 continue;
             }
             if (decision.Outcome != ExitOutcome.CompletesNow) throw new InvalidOperationException("An HR removal needs no approval.");
@@ -258,6 +266,14 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             AuditLog.Add(db, s.Organisation.Id, actor, now, "security.key_class_exit_attempt", AuditOutcome.Refused, "Class", command.ClassId.ToString(),
                 command.ClassId, command.MemberId, ErrorCatalogue.KeyClassResignationIncomplete, securityEvent: true);
     }
+
+    /// <summary>Someone tried to take a member out of a key class: the organisation's admins are told (a security event).</summary>
+    private Task RaiseKeyClassAttemptAsync(PortalDbContext db, ExitSnapshot.Loaded s, ExitCommand command, DateTimeOffset now, CancellationToken ct) =>
+        events.RaiseAsync(db, new Notifications.PortalEvent(s.Organisation.Id, Domain.Notifications.EventKinds.KeyClassExitAttempt, now, "Class",
+            command.ClassId.ToString(), command.ClassId, command.MemberId, new Dictionary<string, object?>
+            {
+                ["kind"] = command.Kind.ToString(), ["channel"] = command.Channel.ToString(),
+            }), ct);
 
     private static void AuditCompleted(PortalDbContext db, ExitSnapshot.Loaded s, AuditActor actor, DateTimeOffset now, ExitCommand command,
         ExitRequest request, ExitEffects effects)
@@ -309,6 +325,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
                 if (membership.State == MembershipState.ExitPending) membership.ReturnToActive();
                 AuditLog.Add(db, request.OrganisationId, actor, now, "exit.rejected", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
                     request.ClassId, request.MemberId, details: new { reason = note });
+                await events.RaiseAsync(db, Decided(request, Domain.Notifications.EventKinds.ExitRejected, now, user, note), ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 return DecisionResult.Ok(ExitRequestStatus.Rejected);
@@ -335,6 +352,7 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             var effects = await ExitExecutor.CompleteAsync(db, events, s, request, now, ct);
             AuditLog.Add(db, request.OrganisationId, actor, now, "exit.completed", AuditOutcome.Succeeded, "ExitRequest", request.Id.ToString(),
                 request.ClassId, request.MemberId, details: new { approved_by = deciderId, effects });
+            await events.RaiseAsync(db, Decided(request, Domain.Notifications.EventKinds.ExitApproved, now, user, null), ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return DecisionResult.Ok(ExitRequestStatus.Completed);
@@ -344,6 +362,10 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
             return DecisionResult.Fail(ErrorCatalogue.RequestAlreadyDecided);
         }
     }
+
+    private static Notifications.PortalEvent Decided(ExitRequest request, string kind, DateTimeOffset now, PortalPrincipal user, string? reason) =>
+        new(request.OrganisationId, kind, now, "ExitRequest", request.Id.ToString(), request.ClassId, request.MemberId,
+            new Dictionary<string, object?> { ["decided_by"] = user.Name, ["reason"] = reason, ["actor_member_id"] = user.MemberId });
 
     /// <summary>
     /// Who asked: the member for their own exit, the signed-in user for an exit on someone's behalf or a force-removal, the HR

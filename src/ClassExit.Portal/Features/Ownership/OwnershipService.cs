@@ -24,7 +24,7 @@ namespace ClassExit.Portal.Features.Ownership;
 /// and by the database's one-owner index.
 /// </summary>
 public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, StepUpVerifier stepUp, IOptions<OwnershipOptions> options,
-    PortalAuthorizer authorizer)
+    PortalAuthorizer authorizer, Notifications.PortalEvents events)
 {
     public async Task<IReadOnlyList<TransferCandidate>> CandidatesAsync(long classId, CancellationToken ct = default)
     {
@@ -76,10 +76,16 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
         }
         AuditLog.Add(db, cls.OrganisationId, AuditActor.From(user), now, "ownership.proposed", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(),
             classId, toMemberId, details: new { from = cls.OwnerMemberId, to = toMemberId, duties = transfer.DutySelection, expires = transfer.ExpiresAt });
+        await events.RaiseAsync(db, TransferEvent(transfer, Domain.Notifications.EventKinds.TransferOffered, now, user), ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return OwnershipResult.Ok(transfer.Id);
     }
+
+    /// <summary>A transfer event: the addressee or the proposer is told (<see cref="Notifications.NotificationRecipients"/>).</summary>
+    internal static Notifications.PortalEvent TransferEvent(OwnershipTransfer transfer, string kind, DateTimeOffset now, PortalPrincipal? user) =>
+        new(transfer.OrganisationId, kind, now, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId, transfer.ToMemberId,
+            new Dictionary<string, object?> { ["actor_member_id"] = user?.MemberId, ["by"] = user?.Name });
 
     public Task<OwnershipResult> AcceptAsync(long transferId, int expectedVersion, CancellationToken ct = default) =>
         AnswerAsync(transferId, expectedVersion, accept: true, ct);
@@ -104,6 +110,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             {
                 transfer.Decline(now);
                 AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.declined", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId);
+                await events.RaiseAsync(db, TransferEvent(transfer, Domain.Notifications.EventKinds.TransferDeclined, now, user), ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 return OwnershipResult.Ok(transfer.Id);
@@ -115,6 +122,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             if (moved is { } failure) return OwnershipResult.Fail(failure);
             AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.accepted", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(),
                 transfer.ClassId, transfer.ToMemberId, details: new { from = transfer.FromMemberId, to = transfer.ToMemberId, duties = transfer.DutySelection });
+            await events.RaiseAsync(db, TransferEvent(transfer, Domain.Notifications.EventKinds.TransferAccepted, now, user), ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return OwnershipResult.Ok(transfer.Id);

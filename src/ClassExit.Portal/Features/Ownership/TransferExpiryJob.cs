@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ClassExit.Portal.Features.Ownership;
 
 /// <summary>Expires ownership proposals that waited past their expiry. Safe to run twice: an expired proposal is not pending any more.</summary>
-public sealed class TransferExpiryJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock)
+public sealed class TransferExpiryJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, Notifications.PortalEvents events)
 {
     public const string JobId = "ownership-transfer-expiry";
 
@@ -23,6 +23,7 @@ public sealed class TransferExpiryJob(IDbContextFactory<PortalDbContext> factory
             t.Expire(now);
             AuditLog.Add(db, t.OrganisationId, AuditActor.System("transfer expiry job"), now, "ownership.expired", AuditOutcome.Succeeded,
                 "OwnershipTransfer", t.Id.ToString(), t.ClassId, t.ToMemberId);
+            await events.RaiseAsync(db, OwnershipService.TransferEvent(t, Domain.Notifications.EventKinds.TransferExpired, now, null), ct);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -21,7 +21,7 @@ namespace ClassExit.Portal.Features.Retention;
 /// Each finished run writes a deletion receipt to the audit log: counts, time range and a digest of the ids, never content.
 /// </summary>
 public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory, TimeProvider clock, IOptions<RetentionOptions> options,
-    ILogger<RetentionPurgeJob> logger)
+    ILogger<RetentionPurgeJob> logger, Notifications.PortalEvents events)
 {
     public const string JobId = "retention-purge";
 
@@ -78,6 +78,13 @@ public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory
                     run.Trigger, cutoff = run.Cutoff, messages = run.MessagesPurged, receipts = run.ReceiptsPurged, skipped_for_holds = skipped,
                     batches = run.Batches, purge_after_from = run.OldestPurgeAfter, purge_after_to = run.NewestPurgeAfter, ids_sha256 = run.IdsDigest,
                 });
+            // The receipt to the admins: for a run an admin started, and for a scheduled run that purged or held anything.
+            if (trigger != "schedule" || run.MessagesPurged + run.ReceiptsPurged + skipped > 0)
+                await events.RaiseAsync(db, new Notifications.PortalEvent(organisationId, Domain.Notifications.EventKinds.PurgeFinished, clock.GetUtcNow(),
+                    "RetentionRun", run.Id.ToString(), Data: new Dictionary<string, object?>
+                    {
+                        ["messages"] = run.MessagesPurged, ["receipts"] = run.ReceiptsPurged, ["skipped"] = skipped, ["trigger"] = run.Trigger,
+                    }), ct);
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Retention run {Run} for organisation {Org}: {Messages} messages purged, {Skipped} held", run.Id, organisationId,
                 run.MessagesPurged, skipped);

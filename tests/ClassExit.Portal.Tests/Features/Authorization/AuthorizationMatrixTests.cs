@@ -356,6 +356,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["ChatExportService.EstimateAsync"] = "read", ["ChatExportService.CheckAsync"] = "the ExportMessages check itself, before WriteAsync",
         ["SignInAuditService.*"] = "the sign-in flow's own record (anonymous by nature)",
         ["AuditChainService.*"] = "system scope: the verification job; Verify now goes through AuditSearchService.VerifyNowAsync",
+        ["NotificationsService.*"] = "the caller's own notifications and preferences only (keyed on their user id, in their tenant): nobody else's rows to permit; 50902 refuses admins turning security events off",
     };
 
     public static TheoryData<string, Persona, bool> Cells()

@@ -47,7 +47,7 @@ public class DeviceSyncTests(PortalFactory factory)
 
     private SyncCheckJob Job(DateTimeOffset at) =>
         new(factory.Services.GetRequiredService<IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>(), new FakeTimeProvider(at),
-            factory.Services.GetRequiredService<IOptions<DeviceSyncOptions>>());
+            factory.Services.GetRequiredService<IOptions<DeviceSyncOptions>>(), factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>());
 
     private async Task<Dictionary<string, bool>> StaleAsync(string[] devices)
     {

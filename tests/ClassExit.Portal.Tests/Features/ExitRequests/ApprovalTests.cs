@@ -180,7 +180,7 @@ public class ApprovalTests(PortalFactory factory)
         org.Clock.Advance(TimeSpan.FromHours(47));
         var recent = await PendingRequestAsync(factory, org, c.ClassId, c.Teachers[1]);
         var job = new ExitEscalationJob(factory.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>(),
-            org.Clock, NullLogger<ExitEscalationJob>.Instance);
+            org.Clock, NullLogger<ExitEscalationJob>.Instance, factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>());
 
         // 47 hours after the first request: within the 48-hour SLA, nothing of this organisation's is overdue.
         await job.RunAsync(CancellationToken.None);

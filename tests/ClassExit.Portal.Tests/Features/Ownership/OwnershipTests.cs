@@ -22,6 +22,8 @@ namespace ClassExit.Portal.Tests.Features.Ownership;
 [Collection(PortalCollection.Name)]
 public class OwnershipTests(PortalFactory factory)
 {
+    private ClassExit.Portal.Features.Notifications.PortalEvents Events => factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>();
+
     private async Task<int> OwnersAsync(long classId)
     {
         await using var db = factory.SystemDb();
@@ -163,7 +165,7 @@ public class OwnershipTests(PortalFactory factory)
         Assert.True(proposed.Succeeded, $"{proposed.Code}");
         var row = (await target.MyTransfersAsync()).Single(t => t.Id == proposed.TransferId);
         var dbFactory = factory.Services.GetRequiredService<IDbContextFactory<ClassExit.Portal.Data.PortalDbContext>>();
-        var job = new TransferExpiryJob(dbFactory, org.Clock);
+        var job = new TransferExpiryJob(dbFactory, org.Clock, Events);
 
         org.Clock.Advance(TimeSpan.FromDays(6));
         await job.RunAsync(CancellationToken.None);

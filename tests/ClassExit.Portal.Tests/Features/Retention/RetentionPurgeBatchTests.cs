@@ -53,7 +53,8 @@ public class RetentionPurgeBatchTests(PortalFactory factory)
 
     private RetentionPurgeJob Job(DateTimeOffset at, int batchSize, IDbContextFactory<PortalDbContext>? dbFactory = null) =>
         new(dbFactory ?? factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), new FakeTimeProvider(at),
-            Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionPurgeJob>.Instance);
+            Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionPurgeJob>.Instance,
+            factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>());
 
     [Fact]
     public async Task ReceiptsGoWithTheirMessages_InSeveralBatches_CountedOnce()

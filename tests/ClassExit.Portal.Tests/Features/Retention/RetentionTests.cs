@@ -27,7 +27,8 @@ public class RetentionTests(PortalFactory factory)
 
     private RetentionPurgeJob Job(DateTimeOffset at, int batchSize = 4000, IDbContextFactory<PortalDbContext>? dbFactory = null) =>
         new(dbFactory ?? factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), new FakeTimeProvider(at),
-            Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionPurgeJob>.Instance);
+            Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionPurgeJob>.Instance,
+            factory.Services.GetRequiredService<ClassExit.Portal.Features.Notifications.PortalEvents>());
 
     /// <summary>A fresh organisation (isolated from the demo) with a class, a student and a teacher who left <paramref name="leftDaysAgo"/> days ago.</summary>
     private async Task<(long Org, long ClassId, long Student, long Teacher)> OrganisationWithLeaversAsync(string name, int messagesEach, DateTimeOffset now)
