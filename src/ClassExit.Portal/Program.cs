@@ -7,10 +7,14 @@ using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
 using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
+using ClassExit.Portal.Infrastructure.Observability;
+using ClassExit.Portal.Infrastructure.Security;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRequestBodyLimits();
+builder.AddPortalObservability();
+builder.Services.AddPortalSecurity(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 // Snackbars bottom right: at the top they cover the page's own action buttons.
@@ -26,6 +30,8 @@ builder.Services.AddDevelopmentDiagnostics(builder.Environment);
 
 var app = builder.Build();
 
+app.UsePortalForwardedHeaders();
+app.UsePortalSecurityHeaders();
 if (app.Environment.IsDevelopment())
 {
     app.UseMigrationsEndPoint();
@@ -33,7 +39,7 @@ if (app.Environment.IsDevelopment())
 else
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    app.UseHsts();
+    app.UsePortalHttps();
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
@@ -54,7 +60,8 @@ app.MapChatExport();
 app.MapAuditExport();
 app.MapAuditCheckpoints();
 app.MapPortalJobsDashboard();
-app.MapHealthChecks("/health").AllowAnonymous();
+app.MapPortalObservability();
+app.MapCspReports();
 app.MapDevelopmentDiagnostics();
 
 // Audit keys first: no audit entry can be written without them (ADR 0010).
