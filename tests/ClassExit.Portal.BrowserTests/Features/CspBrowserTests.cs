@@ -88,11 +88,11 @@ public class CspBrowserTests(BrowserFixture fixture)
             await Task.Delay(100);
         }
         Assert.Contains(Distinct(probeWatch), p => p.Contains("img-src"));
-        await probe.Context.CloseAsync();
-        // …and the portal received the browser's report.
-        deadline = DateTime.UtcNow.AddSeconds(10);
+        // …and the portal received the browser's report (the page stays open meanwhile: closing it may drop the report).
+        deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline && fixture.Server.OutputLines(l => l.Contains("CSP violation")).Count == reportsBefore)
             await Task.Delay(100);
+        await probe.Context.CloseAsync();
         var reportsAfterProbe = fixture.Server.OutputLines(l => l.Contains("CSP violation")).Count;
         Assert.True(reportsAfterProbe > reportsBefore, "the portal logged no CSP report for the probe:\n" + fixture.Server.Output());
 

@@ -160,6 +160,7 @@ public sealed class ProductionSecurityHeadersTests(ProductionSecurityHeadersTest
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("connect-src 'self' wss://portal.example", csp);
         Assert.Contains("upgrade-insecure-requests", csp);
+        Assert.Contains("report-to csp", csp);
     }
 
     [Fact]
