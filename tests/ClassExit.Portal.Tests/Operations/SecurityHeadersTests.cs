@@ -79,7 +79,8 @@ public class SecurityHeadersTests(PortalFactory factory)
             var csp = response.Headers.GetValues("Content-Security-Policy").Single();
             var nonce = System.Text.RegularExpressions.Regex.Match(csp, "'nonce-([^']+)'").Groups[1].Value;
             Assert.NotEmpty(nonce);
-            var html = await response.Content.ReadAsStringAsync();
+            // The renderer encodes the attribute ('+' as &#x2B;); the browser decodes it back.
+            var html = System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
             Assert.Contains($"<script type=\"importmap\" nonce=\"{nonce}\"", html);
             nonces.Add(nonce);
         }
