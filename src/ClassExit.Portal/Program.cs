@@ -23,10 +23,14 @@ using ClassExit.Portal.Infrastructure.DataProtection;
 using ClassExit.Portal.Infrastructure.Schema;
 using ClassExit.Portal.Infrastructure.Diagnostics;
 using ClassExit.Portal.Infrastructure.Identity;
+using ClassExit.Portal.Infrastructure.Observability;
+using ClassExit.Portal.Infrastructure.Security;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRequestBodyLimits();
+builder.AddPortalObservability();
+builder.Services.AddPortalSecurity(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 // Snackbars bottom right: at the top they cover the page's own action buttons.
@@ -43,6 +47,8 @@ builder.Services.AddDevelopmentDiagnostics(builder.Environment);
 
 var app = builder.Build();
 
+app.UsePortalForwardedHeaders();
+app.UsePortalSecurityHeaders();
 if (app.Environment.IsDevelopment())
 {
     app.UseMigrationsEndPoint();
@@ -50,7 +56,7 @@ if (app.Environment.IsDevelopment())
 else
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    app.UseHsts();
+    app.UsePortalHttps();
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UsePortalLocalization();
@@ -69,7 +75,8 @@ app.MapCultureSwitch();
 app.MapPortalApi();
 app.MapPortalFeatures();
 app.MapPortalJobsDashboard();
-app.MapHealthChecks("/health").AllowAnonymous();
+app.MapPortalObservability();
+app.MapCspReports();
 app.MapDevelopmentDiagnostics();
 
 // `migrate` (ADR 0012) changes the schema with the privileged connection and exits, before anything reads the database.

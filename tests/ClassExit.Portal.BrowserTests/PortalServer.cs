@@ -69,6 +69,12 @@ public sealed class PortalServer : IAsyncLifetime
         throw new TimeoutException("The portal did not answer /health within 90 s:\n" + Output());
     }
 
+    /// <summary>Every line of the portal's output so far that <paramref name="match"/> accepts.</summary>
+    public IReadOnlyList<string> OutputLines(Func<string, bool> match)
+    {
+        lock (_output) return _output.Where(match).ToList();
+    }
+
     public string Output()
     {
         lock (_output) return string.Join(Environment.NewLine, _output.TakeLast(80));

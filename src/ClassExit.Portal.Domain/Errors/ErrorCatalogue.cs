@@ -80,6 +80,8 @@ public static class ErrorCatalogue
     public const int DataProtectionCertificateUnusable = 51002;
     public const int MigrationFailed = 51003;
     public const int SchemaAhead = 51004;
+    public const int MetricsKeyRequired = 51011;
+    public const int CspReportsRateLimited = 51012;
 
     private static readonly FrozenDictionary<int, ErrorDefinition> Definitions = new ErrorDefinition[]
     {
@@ -220,6 +222,10 @@ public static class ErrorCatalogue
             "请该班级的另一位审批人或企业管理员审批。", "Ask another approver of the class or an enterprise admin to decide it."),
         new(AdminCannotSelfExit, 409, "企业管理员不能自行退出班级。", "An enterprise admin cannot leave a class on their own.",
             "由另一位企业管理员强制移除或转让所有权。", "Have another enterprise admin force-remove you or transfer ownership."),
+        new(MetricsKeyRequired, 401, "指标接口只对平台运维人员或持有指标密钥的调用方开放。", "Metrics are for platform operators or callers with the metrics key.",
+            "以平台运维人员身份登录，或以 Authorization: Bearer <Metrics:Key> 发送指标密钥。", "Sign in as a platform operator, or send the metrics key as Authorization: Bearer <Metrics:Key>."),
+        new(CspReportsRateLimited, 429, "内容安全策略违规报告过多，本条未记录。", "Too many Content-Security-Policy reports; this one was not logged.",
+            "无需操作：浏览器稍后的报告会再次记录；请修复报告中指出的违规。", "Nothing to do: later reports are logged again; fix the violation the reports name."),
     }.ToFrozenDictionary(d => d.Code);
 
     public static ErrorDefinition Get(int code) =>

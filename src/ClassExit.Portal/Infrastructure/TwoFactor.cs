@@ -49,7 +49,7 @@ public static class TwoFactorPolicy
         await next();
     });
 
-    private static readonly string[] ReachablePrefixes = ["/Account", "/_framework", "/_content", "/_blazor", "/culture", "/health"];
+    private static readonly string[] ReachablePrefixes = ["/Account", "/_framework", "/_content", "/_blazor", "/culture", "/health", "/metrics", "/csp-report"];
 
     private static bool IsReachableBeforeEnrolment(PathString path) =>
         ReachablePrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))

@@ -20,6 +20,9 @@ public class PortalFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => Path.Combine(_directory, "portal.db");
 
+    /// <summary>The scraper's key of <c>/metrics</c> (<c>Metrics:Key</c>).</summary>
+    public const string MetricsKey = "test-metrics-key-0123456789";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -40,6 +43,7 @@ public class PortalFactory : WebApplicationFactory<Program>
             foreach (var bucket in new[] { "PerKey", "PerOrganisation" })
                 builder.UseSetting($"RateLimits:{limit}:{bucket}:TokenLimit", "100000");
         builder.UseSetting("RateLimits:ConcurrentBatchesPerOrganisation", "1000");
+        builder.UseSetting("Metrics:Key", MetricsKey);
         ConfigureMore(builder);
     }
 

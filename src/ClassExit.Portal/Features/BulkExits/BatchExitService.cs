@@ -12,6 +12,7 @@ using ClassExit.Portal.Domain.Organisations;
 using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Features.ExitRequests;
 using ClassExit.Portal.Infrastructure;
+using ClassExit.Portal.Infrastructure.Observability;
 using ClassExit.Portal.Infrastructure.Authorization;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -393,6 +394,10 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
         {
             await db.SaveChangesAsync(ct);
             await tx!.CommitAsync(ct);
+            if (!work.DryRun)
+                foreach (var outcome in outcomes.Values)
+                    if (outcome.Decision is { } decision)
+                        PortalMetrics.Exit(ExitKind.HrBatch, ExitChannel.Api, decision, decision.IsRefused ? null : ExitRequestStatus.Completed);
         }
         return results;
     }

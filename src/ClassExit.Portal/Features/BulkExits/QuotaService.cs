@@ -1,4 +1,5 @@
 using ClassExit.Portal.Data;
+using ClassExit.Portal.Infrastructure.Observability;
 using ClassExit.Portal.Domain.Bulk;
 using ClassExit.Portal.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -36,8 +37,16 @@ public sealed class QuotaService(TenantDb tenantDb, TimeProvider clock)
             var granted = await db.QuotaUsages
                 .Where(q => q.OrganisationId == orgId && q.Day == day && q.Used < limit)
                 .ExecuteUpdateAsync(s => s.SetProperty(q => q.Used, q => q.Used + 1), ct);
-            if (granted == 1) return await StateAsync(db, today, ct);
-            if (await db.QuotaUsages.AnyAsync(q => q.OrganisationId == orgId && q.Day == day, ct)) return null;
+            if (granted == 1)
+            {
+                PortalMetrics.QuotaCall(granted: true);
+                return await StateAsync(db, today, ct);
+            }
+            if (await db.QuotaUsages.AnyAsync(q => q.OrganisationId == orgId && q.Day == day, ct))
+            {
+                PortalMetrics.QuotaCall(granted: false);
+                return null;
+            }
             db.QuotaUsages.Add(new QuotaUsage(orgId, day));
             try
             {

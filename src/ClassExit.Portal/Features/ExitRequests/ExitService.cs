@@ -11,6 +11,7 @@ using ClassExit.Portal.Features.Audit;
 using ClassExit.Portal.Domain.Access;
 using ClassExit.Portal.Infrastructure;
 using ClassExit.Portal.Infrastructure.Authorization;
+using ClassExit.Portal.Infrastructure.Observability;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClassExit.Portal.Features.ExitRequests;
@@ -84,6 +85,13 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
     /// </summary>
     public async Task<ExitCommandResult> RequestAsync(ExitCommand command, CancellationToken ct = default)
     {
+        var result = await RequestCoreAsync(command, ct);
+        PortalMetrics.Exit(command.Kind, command.Channel, result.Decision, result.Status);
+        return result;
+    }
+
+    private async Task<ExitCommandResult> RequestCoreAsync(ExitCommand command, CancellationToken ct)
+    {
         if (command.Kind is not (ExitKind.SelfExit or ExitKind.OnBehalf or ExitKind.HrBatch))
             throw new ArgumentException("Force-removals go through ForceRemoveAsync (step-up).", nameof(command));
         var user = await tenantDb.UserAsync();
@@ -104,6 +112,13 @@ public sealed class ExitService(TenantDb tenantDb, TimeProvider clock, StepUpVer
 
     /// <summary>An enterprise admin removes a member, after re-entering their password; a security event.</summary>
     public async Task<ExitCommandResult> ForceRemoveAsync(long classId, long memberId, string reason, string password, CancellationToken ct = default)
+    {
+        var result = await ForceRemoveCoreAsync(classId, memberId, reason, password, ct);
+        PortalMetrics.Exit(ExitKind.ForceRemoval, ExitChannel.Portal, result.Decision, result.Status);
+        return result;
+    }
+
+    private async Task<ExitCommandResult> ForceRemoveCoreAsync(long classId, long memberId, string reason, string password, CancellationToken ct)
     {
         var user = await tenantDb.UserAsync();
         await using var db = await tenantDb.CreateAsync(ct);

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using ClassExit.Portal.Data;
+using ClassExit.Portal.Infrastructure.Observability;
 using ClassExit.Portal.Domain.Audit;
 using ClassExit.Portal.Domain.Content;
 using ClassExit.Portal.Domain.Retention;
@@ -139,6 +140,7 @@ public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory
         // Cancellation is honoured between batches only: a batch is all or nothing.
         await tx.CommitAsync(CancellationToken.None);
         held.Stop();
+        PortalMetrics.PurgeBatch(messages, receipts, held.Elapsed);
         logger.LogDebug(BatchCommittedEvent, "Retention run {Run}: batch of {Messages} messages and {Receipts} receipts held the write lock {HeldMs:0.0} ms",
             runId, messages, receipts, held.Elapsed.TotalMilliseconds);
         return (receipts, held.Elapsed);

@@ -19,6 +19,8 @@ public class FallbackPolicyTests(PortalFactory factory)
     [
         "/Account/Login", "/Account/Lockout", "/Account/SignedOut", "/Account/AccessDenied", "/Account/InvalidUser", "/Error", "/not-found",
         "/health", "/openapi/{documentName}.json", "/culture/set",
+        // Probes, and the browser's CSP reports (ADR 0014); /metrics decides itself: platform operators or the metrics key (401 else).
+        "/health/live", "/health/ready", "/csp-report", "/metrics",
         // The second step of a sign-in: only Identity's two-factor cookie from the password step names a user there.
         "/Account/LoginWith2fa", "/Account/LoginWithRecoveryCode",
         // Blazor's circuit hub and its own redirect endpoint: the pages inside the circuit are authorized there as over HTTP.
