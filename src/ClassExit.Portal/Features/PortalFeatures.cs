@@ -40,6 +40,7 @@ public static class PortalFeatures
         services.AddTransient<ExitEscalationJob>();
         services.AddScoped<QuotaService>();
         services.AddScoped<BatchExitService>();
+        services.AddScoped<BatchFormService>();
         services.AddTransient<BatchExitJob>();
         services.AddTransient<IdempotencyCleanupJob>();
         services.AddScoped<BatchQueries>();

@@ -124,17 +124,24 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
     }
 
     public Task<OwnershipResult> AcceptAsync(long transferId, int expectedVersion, CancellationToken ct = default) =>
-        AnswerAsync(transferId, expectedVersion, accept: true, ct);
+        AnswerAsync(transferId, expectedVersion, accept: true, null, ct);
 
-    public Task<OwnershipResult> DeclineAsync(long transferId, int expectedVersion, CancellationToken ct = default) =>
-        AnswerAsync(transferId, expectedVersion, accept: false, ct);
+    /// <summary>Declines with the reason the proposer is given (required, kept in the audit entry's details).</summary>
+    public Task<OwnershipResult> DeclineAsync(long transferId, int expectedVersion, string reason, CancellationToken ct = default) =>
+        AnswerAsync(transferId, expectedVersion, accept: false, reason, ct);
 
-    private async Task<OwnershipResult> AnswerAsync(long transferId, int expectedVersion, bool accept, CancellationToken ct)
+    private async Task<OwnershipResult> AnswerAsync(long transferId, int expectedVersion, bool accept, string? reason, CancellationToken ct)
     {
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await AuthorizeTransferAsync(db, user, PortalAction.AnswerTransfer, transferId, ct) is { } refused) return OwnershipResult.Fail(refused);
+        if (!accept)
+        {
+            if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.DeclineReasonRequired);
+            if (await InputLimits.CheckAsync(db, user, clock, "ownership.declined", ct, new TextInput("decline_reason", reason, TextLimits.Reason)) is { } tooLong)
+                return OwnershipResult.Fail(tooLong);
+        }
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -145,7 +152,8 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             if (!accept)
             {
                 transfer.Decline(now);
-                AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.declined", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId);
+                AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.declined", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId,
+                    details: new { reason = reason!.Trim() });
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 return OwnershipResult.Ok(transfer.Id);
