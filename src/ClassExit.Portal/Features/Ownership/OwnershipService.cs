@@ -38,7 +38,8 @@ public sealed record OwnershipResult(bool Succeeded, int? Code, long? TransferId
     public static OwnershipResult Fail(int code) => new(false, code);
 }
 
-public sealed record TransferCandidate(long MemberId, string DisplayName, ClassRole Role);
+/// <param name="Email">Shown beside the name, so two people of the same name are told apart.</param>
+public sealed record TransferCandidate(long MemberId, string DisplayName, ClassRole Role, string? Email = null, string? EmployeeNo = null);
 
 public sealed record TransferableDuty(DutyKind Kind, long Id, string Title);
 
@@ -75,7 +76,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
                       join m in db.Members on ms.MemberId equals m.Id
                       where ms.ClassId == classId && ms.State == MembershipState.Active && (ms.Role == ClassRole.Teacher || ms.Role == ClassRole.ClassAdmin)
                       orderby ms.Role descending, m.DisplayName
-                      select new TransferCandidate(m.Id, m.DisplayName, ms.Role)).ToListAsync(ct);
+                      select new TransferCandidate(m.Id, m.DisplayName, ms.Role, m.Email, m.EmployeeNo)).ToListAsync(ct);
     }
 
     /// <summary>The owner's open duties that can go with the class: grading, live streams, polls.</summary>
