@@ -111,6 +111,10 @@ public static class AccessRules
 {
     public static AccessDecision Decide(AccessActor actor, PortalAction action, AccessTarget target)
     {
+        // A bulk exit from the portal's form (issue 18): an HR operator's own account, as their API key would; the service then holds
+        // them to the same operator, quota and idempotency rules as the API.
+        if (action == PortalAction.RunBatch && !actor.IsApiKey)
+            return actor.Has(PortalRole.HrOperator) ? AccessDecision.Allow : AccessDecision.Refuse(ErrorCatalogue.Forbidden);
         // API keys act only through their scopes; portal accounts never through a scope.
         if (RequiredScope(action) is { } scope)
             return actor.IsApiKey && actor.ApiScopes!.Contains(scope) ? AccessDecision.Allow : AccessDecision.Refuse(ErrorCatalogue.Forbidden);

@@ -60,6 +60,11 @@ public static class ErrorCatalogue
     public const int TransferNotPending = 50505;
     public const int TransferNotAddressedToYou = 50506;
     public const int ProposerCannotAccept = 50507;
+    public const int DeclineReasonRequired = 50701;
+    public const int PolicyValueOutOfRange = 50702;
+    public const int BatchFileTooLarge = 50703;
+    public const int BatchFileInvalid = 50704;
+    public const int BatchNothingToRun = 50705;
     public const int ExportTooLarge = 50601;
     public const int ExportPasswordTooWeak = 50602;
     public const int NothingToExport = 50603;
@@ -186,6 +191,16 @@ public static class ErrorCatalogue
             "只有被提名的新创建者可以接受或拒绝。", "Only the proposed new owner can accept or decline it."),
         new(ProposerCannotAccept, 403, "发起转让的人不能接受自己发起的转让。", "Whoever proposed a transfer cannot accept it.",
             "请由另一位企业管理员或班级创建者向您发起转让。", "Have another enterprise admin or the class owner propose it to you."),
+        new(DeclineReasonRequired, 400, "拒绝转让时必须填写原因。", "A reason is required to decline a transfer.",
+            "填写原因后重试；发起人会看到该原因。", "Enter a reason and retry; whoever proposed the transfer is told it."),
+        new(PolicyValueOutOfRange, 400, "策略取值超出允许范围，未保存。", "A policy value is outside its allowed range; nothing was saved.",
+            "按字段旁的提示输入范围内的数值后重试。", "Enter a value within the range shown at the field and retry."),
+        new(BatchFileTooLarge, 413, "上传的 CSV 文件超过大小或行数上限。", "The uploaded CSV file is larger than the size or line limit.",
+            "拆分为多个文件，或改为按班级选择。", "Split it into several files, or pick classes instead."),
+        new(BatchFileInvalid, 400, "CSV 文件中有无法识别的行，未执行任何操作。", "The CSV file has lines that cannot be read; nothing was run.",
+            "按逐行错误修正文件（每行一个工号，可带 employee_no 表头）后重新上传。", "Fix the lines listed (one employee number a line, optional employee_no header) and upload it again."),
+        new(BatchNothingToRun, 400, "没有可退出的对象：请选择班级或上传工号。", "Nothing to run: pick classes or upload employee numbers.",
+            "至少选择一个班级，或上传至少一个工号。", "Pick at least one class or upload at least one employee number."),
         new(ExportTooLarge, 413, "导出超过 2 GB 上限。", "The export is larger than the 2 GB limit.",
             "按班级分别导出，或缩小范围。", "Export class by class, or narrow it down."),
         new(ExportPasswordTooWeak, 400, "导出密码至少 12 个字符。", "The export password needs at least 12 characters.",

@@ -87,6 +87,6 @@ public class NotificationsBrowserTests(BrowserFixture fixture)
             (id, version) = (t.Id, t.Version);
         }
         using var scope = services.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<OwnershipService>().DeclineAsync(id, version);
+        await scope.ServiceProvider.GetRequiredService<OwnershipService>().DeclineAsync(id, version, "test clean-up");
     }
 }

@@ -48,7 +48,7 @@ public class AccessRulesTests
         [PortalAction.ClientExit] =              [No,   No,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.ForceRemove] =             [Ok,   No,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.DecideExit] =              [Ok,   No,    Ok,    Ok,    Ok,     No,    No,    No,    No,    No],
-        [PortalAction.RunBatch] =                [No,   No,    No,    No,    No,     No,    No,    No,    No,    No],
+        [PortalAction.RunBatch] =                [No,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.ProposeTransfer] =         [Ok,   No,    Ok,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.AnswerTransfer] =          [NotYours, NotYours, NotYours, NotYours, NotYours, NotYours, NotYours, NotYours, NotYours, NotYours],
         [PortalAction.CancelTransfer] =          [Ok,   No,    No,    No,    No,     No,    No,    No,    No,    No],

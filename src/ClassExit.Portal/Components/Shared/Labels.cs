@@ -21,6 +21,17 @@ public static class Labels
         _ => Color.Error,
     };
 
+    /// <summary>One colour per exit status (the label says it too, so colour is never the only cue).</summary>
+    public static Color ColorOf(ExitRequestStatus status) => status switch
+    {
+        ExitRequestStatus.PendingApproval => Color.Warning,
+        ExitRequestStatus.Approved => Color.Info,
+        ExitRequestStatus.Rejected => Color.Error,
+        ExitRequestStatus.Completed => Color.Success,
+        ExitRequestStatus.Failed => Color.Dark,
+        _ => Color.Default,
+    };
+
     public static string YesNo(bool value) => Text.Get(value ? "Common.Yes" : "Common.No");
 
     /// <summary>A calendar date as the reader's language writes it.</summary>

@@ -24,8 +24,14 @@ public sealed record AuditActorOption(long MemberId, string DisplayName, string 
 public sealed record AuditRow(long Id, long? Sequence, DateTimeOffset OccurredAt, string Action, AuditOutcome Outcome, int? Code, string? ActorName,
     string? TargetType, string? TargetId, long? ClassId, long? MemberId, bool IsSecurityEvent, string? Details, string CorrelationId, string? Hash);
 
+/// <summary>What an entry is about, for people: the target's type and id, and its name where it has one (a class, member, user or key).</summary>
+/// <param name="ClassName">The class the entry concerns (its own or the target's), shown beside the target.</param>
+public sealed record AuditObjectName(string? Type, string? Id, string? Name, string? ClassName);
+
 /// <summary>A keyset page: newest first; <see cref="OlderCursor"/> / <see cref="NewerCursor"/> continue from its ends.</summary>
-public sealed record AuditResultPage(IReadOnlyList<AuditRow> Items, long? OlderCursor, long? NewerCursor);
+/// <param name="Objects">Readable names of the entries' targets, by entry id (resolved once per page, a query per kind, not per row).</param>
+public sealed record AuditResultPage(IReadOnlyList<AuditRow> Items, long? OlderCursor, long? NewerCursor,
+    IReadOnlyDictionary<long, AuditObjectName>? Objects = null);
 
 public sealed record HistoryMessage(long MessageId, DateTimeOffset SentAt, string Body, DateTimeOffset? PurgeAfter);
 
@@ -49,7 +55,39 @@ public sealed class AuditSearchService(TenantDb tenantDb, TimeProvider clock, Po
         var hasOlder = await query.AnyAsync(a => a.Id < oldest, ct);
         // The first page (no cursor) is the newest one: no query needed to know there is nothing newer.
         var hasNewer = (olderThan is not null || newerThan is not null) && await query.AnyAsync(a => a.Id > newest, ct);
-        return new AuditResultPage(rows, hasOlder ? oldest : null, hasNewer ? newest : null);
+        return new AuditResultPage(rows, hasOlder ? oldest : null, hasNewer ? newest : null, await ObjectNamesAsync(db, rows, ct));
+    }
+
+    /// <summary>
+    /// Names for a page's targets: one query for its classes, one for its members, one for its users and one for its API keys, however
+    /// many rows (a GUID or a bare id means nothing to a reader).
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<long, AuditObjectName>> ObjectNamesAsync(Data.PortalDbContext db, IReadOnlyList<AuditRow> rows, CancellationToken ct)
+    {
+        static long? IdOf(AuditRow r, string type) => r.TargetType == type && long.TryParse(r.TargetId, out var id) ? id : null;
+        var classIds = rows.Select(r => r.ClassId).Concat(rows.Select(r => IdOf(r, "Class"))).OfType<long>().Distinct().ToList();
+        var memberIds = rows.Select(r => IdOf(r, "Member")).OfType<long>().Distinct().ToList();
+        var keyIds = rows.Select(r => IdOf(r, "ApiKey")).OfType<long>().Distinct().ToList();
+        var userIds = rows.Where(r => r.TargetType == "User" && r.TargetId is not null).Select(r => r.TargetId!).Distinct().ToList();
+        var classes = classIds.Count == 0 ? new Dictionary<long, string>() : await db.Classes.AsNoTracking().Where(c => EF.Parameter(classIds).Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, ct);
+        var members = memberIds.Count == 0 ? new Dictionary<long, string>() : await db.Members.AsNoTracking().Where(m => EF.Parameter(memberIds).Contains(m.Id)).ToDictionaryAsync(m => m.Id, m => m.DisplayName, ct);
+        var keys = keyIds.Count == 0 ? new Dictionary<long, string>() : await db.ApiKeys.AsNoTracking().Where(k => EF.Parameter(keyIds).Contains(k.Id)).ToDictionaryAsync(k => k.Id, k => k.Name, ct);
+        var users = userIds.Count == 0 ? new Dictionary<string, string>() : await db.Users.AsNoTracking().Where(u => EF.Parameter(userIds).Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
+        var names = new Dictionary<long, AuditObjectName>(rows.Count);
+        foreach (var r in rows)
+        {
+            string? name = r.TargetType switch
+            {
+                "Class" => IdOf(r, "Class") is { } c ? classes.GetValueOrDefault(c) : null,
+                "Member" => IdOf(r, "Member") is { } m ? members.GetValueOrDefault(m) : null,
+                "ApiKey" => IdOf(r, "ApiKey") is { } k ? keys.GetValueOrDefault(k) : null,
+                "User" => r.TargetId is { } u ? users.GetValueOrDefault(u) : null,
+                _ => null,
+            };
+            var className = r.TargetType != "Class" && r.ClassId is { } cls ? classes.GetValueOrDefault(cls) : null;
+            names[r.Id] = new AuditObjectName(r.TargetType, r.TargetId, name, className);
+        }
+        return names;
     }
 
     public const int ActorOptions = 20;

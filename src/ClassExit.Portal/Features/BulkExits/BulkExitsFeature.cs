@@ -11,6 +11,7 @@ public sealed class BulkExitsFeature : IPortalFeature
         services.AddScoped<QuotaService>();
         services.AddScoped<QuotaRequestsService>();
         services.AddScoped<BatchExitService>();
+        services.AddScoped<BatchFormService>();
         services.AddScoped<BatchQueries>();
         services.AddTransient<BatchExitJob>();
         services.AddTransient<IdempotencyCleanupJob>();

@@ -66,7 +66,8 @@ public sealed class PolicyService(TenantDb tenantDb, TimeProvider clock, StepUpV
                 new TextInput("minimum_client_version", proposed.MinimumClientVersion, TextLimits.ClientVersion)) is { } tooLong)
             return new PolicySaveResult(tooLong, []);
         var errors = ExitPolicyValidator.Validate(proposed);
-        if (errors.Count > 0) return new PolicySaveResult(ErrorCatalogue.MalformedRequest, errors);
+        // Out-of-range values are refused, never clamped: what is saved is what the admin typed.
+        if (errors.Count > 0) return new PolicySaveResult(ErrorCatalogue.PolicyValueOutOfRange, errors);
         if (!await stepUp.VerifyAsync(user, password, "policy.changed", db, ct)) return new PolicySaveResult(ErrorCatalogue.StepUpFailed, []);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var org = await db.Organisations.FirstAsync(ct);

@@ -77,5 +77,6 @@ public sealed record ExitRequestFilter(ExitRequestStatus? Status = null, string?
 public sealed record TimelineEntry(DateTimeOffset At, string Action, string? Actor, string? Details, int? Code);
 
 /// <param name="Version">The request's concurrency version, for deciding it (so the page needs no second read).</param>
+/// <param name="DeciderName">Who approved or rejected it (null while undecided, or when it completed without approval).</param>
 public sealed record ExitRequestDetail(ExitRequestRow Request, IReadOnlyList<(DutyKind Kind, long DutyId, string ToMemberName)> Handover,
-    IReadOnlyList<TimelineEntry> Timeline, int SlaHours, int Version = 0);
+    IReadOnlyList<TimelineEntry> Timeline, int SlaHours, int Version = 0, string? DeciderName = null);

@@ -93,7 +93,12 @@ public sealed class ExitQueries(TenantDb tenantDb, TimeProvider clock)
             .OrderBy(a => a.Id)
             .Select(a => new TimelineEntry(a.OccurredAt, a.Action, a.ActorName, a.Details, a.Code)).ToListAsync(ct);
         var sla = await db.Organisations.Select(o => o.Policy.ApprovalSlaHours).FirstAsync(ct);
-        return new ExitRequestDetail(found.Value.Row, handover.Select(h => (h.DutyKind, h.DutyId, h.DisplayName)).ToList(), timeline, sla, found.Value.Version);
+        var decider = await (from e in db.ExitRequests.AsNoTracking()
+                             join m in db.Members on e.DecidedByMemberId equals (long?)m.Id
+                             where e.Id == id
+                             select m.DisplayName).FirstOrDefaultAsync(ct);
+        return new ExitRequestDetail(found.Value.Row, handover.Select(h => (h.DutyKind, h.DutyId, h.DisplayName)).ToList(), timeline, sla, found.Value.Version,
+            decider);
     }
 
     private async Task<IQueryable<ExitRequest>> VisibleAsync(Data.PortalDbContext db)

@@ -12,7 +12,8 @@ public sealed record OwnershipResult(bool Succeeded, int? Code, long? TransferId
     public static OwnershipResult Fail(int code) => new(false, code);
 }
 
-public sealed record TransferCandidate(long MemberId, string DisplayName, ClassRole Role);
+/// <param name="Email">Shown beside the name, so two people of the same name are told apart.</param>
+public sealed record TransferCandidate(long MemberId, string DisplayName, ClassRole Role, string? Email = null, string? EmployeeNo = null);
 
 public sealed record TransferableDuty(DutyKind Kind, long Id, string Title);
 

@@ -33,7 +33,7 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
                       join m in db.Members on ms.MemberId equals m.Id
                       where ms.ClassId == classId && ms.State == MembershipState.Active && (ms.Role == ClassRole.Teacher || ms.Role == ClassRole.ClassAdmin)
                       orderby ms.Role descending, m.DisplayName
-                      select new TransferCandidate(m.Id, m.DisplayName, ms.Role)).ToListAsync(ct);
+                      select new TransferCandidate(m.Id, m.DisplayName, ms.Role, m.Email, m.EmployeeNo)).ToListAsync(ct);
     }
 
     /// <summary>The owner's open duties that can go with the class: grading, live streams, polls.</summary>
@@ -88,17 +88,24 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             new Dictionary<string, object?> { ["actor_member_id"] = user?.MemberId, ["by"] = user?.Name });
 
     public Task<OwnershipResult> AcceptAsync(long transferId, int expectedVersion, CancellationToken ct = default) =>
-        AnswerAsync(transferId, expectedVersion, accept: true, ct);
+        AnswerAsync(transferId, expectedVersion, accept: true, null, ct);
 
-    public Task<OwnershipResult> DeclineAsync(long transferId, int expectedVersion, CancellationToken ct = default) =>
-        AnswerAsync(transferId, expectedVersion, accept: false, ct);
+    /// <summary>Declines with the reason the proposer is given (required, kept in the audit entry's details).</summary>
+    public Task<OwnershipResult> DeclineAsync(long transferId, int expectedVersion, string reason, CancellationToken ct = default) =>
+        AnswerAsync(transferId, expectedVersion, accept: false, reason, ct);
 
-    private async Task<OwnershipResult> AnswerAsync(long transferId, int expectedVersion, bool accept, CancellationToken ct)
+    private async Task<OwnershipResult> AnswerAsync(long transferId, int expectedVersion, bool accept, string? reason, CancellationToken ct)
     {
         var user = await tenantDb.UserAsync();
         var now = clock.GetUtcNow();
         await using var db = await tenantDb.CreateAsync(ct);
         if (await AuthorizeTransferAsync(db, user, PortalAction.AnswerTransfer, transferId, ct) is { } refused) return OwnershipResult.Fail(refused);
+        if (!accept)
+        {
+            if (string.IsNullOrWhiteSpace(reason)) return OwnershipResult.Fail(ErrorCatalogue.DeclineReasonRequired);
+            if (await InputLimits.CheckAsync(db, user, clock, "ownership.declined", ct, new TextInput("decline_reason", reason, TextLimits.Reason)) is { } tooLong)
+                return OwnershipResult.Fail(tooLong);
+        }
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -109,7 +116,8 @@ public sealed class OwnershipService(TenantDb tenantDb, TimeProvider clock, Step
             if (!accept)
             {
                 transfer.Decline(now);
-                AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.declined", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId);
+                AuditLog.Add(db, transfer.OrganisationId, actor, now, "ownership.declined", AuditOutcome.Succeeded, "OwnershipTransfer", transfer.Id.ToString(), transfer.ClassId,
+                    details: new { reason = reason!.Trim() });
                 await events.RaiseAsync(db, TransferEvent(transfer, Domain.Notifications.EventKinds.TransferDeclined, now, user), ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);

@@ -72,8 +72,13 @@ public class PolicyTests(PortalFactory factory)
         using var _ = scope;
         var current = await policies.GetAsync();
         var bad = await policies.SaveAsync(current with { MinimumClientVersion = "three", FreezeWindowDays = 99, StudentRetentionDays = 0 }, DemoSeeder.Password);
-        Assert.Equal(ErrorCatalogue.MalformedRequest, bad.Code);
+        Assert.Equal(ErrorCatalogue.PolicyValueOutOfRange, bad.Code);
         Assert.Equal([PolicyViolation.MinimumClientVersionFormat, PolicyViolation.FreezeWindowRange, PolicyViolation.StudentRetentionRange], bad.Errors);
+
+        // A negative number is refused as it is, not clamped to the nearest valid value (the form once turned -5 into 1).
+        var negative = await policies.SaveAsync(current with { StudentRetentionDays = -5, AllowedClockSkewSeconds = -1 }, DemoSeeder.Password);
+        Assert.Equal(ErrorCatalogue.PolicyValueOutOfRange, negative.Code);
+        Assert.Equal([PolicyViolation.ClockSkewRange, PolicyViolation.StudentRetentionRange], negative.Errors);
 
         var impact = await policies.PreviewAsync(current with { FreezeWindowDays = 0 });
         Assert.Equal([ending.Name], impact.ClassesLeavingFreeze);
