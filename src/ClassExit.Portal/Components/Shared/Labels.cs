@@ -22,6 +22,13 @@ public static class Text
 
     public static string Format(string key, params object?[] args) => string.Format(CultureInfo.CurrentCulture, Get(key), args);
 
+    /// <summary>
+    /// A count in words: <c>key.One</c> when <paramref name="count"/> is 1 ("1 message"), else <c>key</c> ("3 messages"). Chinese has
+    /// no plural forms, so its <c>.One</c> text is the same as the other; both languages carry the key, so neither falls back.
+    /// </summary>
+    public static string Plural(string key, long count) =>
+        string.Format(CultureInfo.CurrentCulture, Get(count == 1 ? key + ".One" : key), count.ToString("N0", CultureInfo.CurrentCulture));
+
     /// <summary>Whether a key exists in the neutral (English) resources; used by tests.</summary>
     public static bool Exists(string key) => Resources.GetString(key, CultureInfo.InvariantCulture) is not null;
 }
