@@ -127,9 +127,11 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
         await OpenAsync(page, $"/classes/{ids["ClassId"]}");
         var members = page.GetByTestId("members-grid");
         await Assertions.Expect(members.Locator("tbody tr").First).ToBeVisibleAsync();
-        await members.Locator("[data-testid^=start-exit-]").First.ClickAsync();
+        // A student's row (the owner is refused with 50101, which is another view of the dialog).
+        var student = members.Locator("tbody tr", new() { HasText = culture == "en" ? "Student" : "学生" }).First;
+        await student.Locator("[data-testid^=start-exit-]").ClickAsync();
         var exit = page.GetByTestId("start-exit-dialog");
-        await Assertions.Expect(exit.Locator("[data-testid=confirm-exit]")).ToBeVisibleAsync();
+        await Assertions.Expect(exit).ToBeVisibleAsync();
         await SettledAsync(page);
         await ScanAsync(page, $"{culture} exit dialog", report, scanned);
         await page.Keyboard.PressAsync("Escape");
