@@ -17,6 +17,13 @@ public static class Text
 
     public static string Format(string key, params object?[] args) => string.Format(CultureInfo.CurrentCulture, Get(key), args);
 
+    /// <summary>
+    /// A count in words: <c>key.One</c> when <paramref name="count"/> is 1 ("1 message"), else <c>key</c> ("3 messages"). Chinese has
+    /// no plural forms, so its <c>.One</c> text is the same as the other; both languages carry the key, so neither falls back.
+    /// </summary>
+    public static string Plural(string key, long count) =>
+        string.Format(CultureInfo.CurrentCulture, Get(count == 1 ? key + ".One" : key), count.ToString("N0", CultureInfo.CurrentCulture));
+
     /// <summary>The label of a domain value (key <c>Enum.Value</c>), e.g. a duty kind in a service's message.</summary>
     public static string Label<TEnum>(TEnum value) where TEnum : struct, Enum => Get($"{typeof(TEnum).Name}.{value}");
 
