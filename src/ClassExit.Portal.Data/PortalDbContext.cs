@@ -90,6 +90,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<OwnershipTransfer> OwnershipTransfers => Set<OwnershipTransfer>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
+    public DbSet<AuditChainVerification> AuditChainVerifications => Set<AuditChainVerification>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<BatchExit> BatchExits => Set<BatchExit>();
     public DbSet<BatchExitItem> BatchExitItems => Set<BatchExitItem>();
