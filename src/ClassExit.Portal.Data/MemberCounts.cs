@@ -23,8 +23,9 @@ public static class MemberCounts
     public static string[] CreateSql(bool sqlServer) => sqlServer
         ?
         [
+            // In EXEC: CREATE TRIGGER must open its batch, and the idempotent script wraps every statement in IF … BEGIN … END.
             $"""
-            CREATE TRIGGER [{SqlServerTrigger}] ON [Memberships] AFTER INSERT, UPDATE, DELETE AS
+            EXEC(N'CREATE TRIGGER [{SqlServerTrigger}] ON [Memberships] AFTER INSERT, UPDATE, DELETE AS
             BEGIN
                 SET NOCOUNT ON;
                 IF UPDATE([State]) OR UPDATE([ClassId]) OR NOT EXISTS (SELECT 1 FROM inserted) OR NOT EXISTS (SELECT 1 FROM deleted)
@@ -34,7 +35,7 @@ public static class MemberCounts
                         SELECT [ClassId], 1 AS [Delta] FROM inserted WHERE [State] IN {Current}
                         UNION ALL SELECT [ClassId], -1 FROM deleted WHERE [State] IN {Current}) x
                       GROUP BY [ClassId] HAVING SUM([Delta]) <> 0) d ON c.[Id] = d.[ClassId];
-            END
+            END')
             """,
             Backfill,
         ]
