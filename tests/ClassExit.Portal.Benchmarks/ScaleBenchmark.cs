@@ -361,30 +361,62 @@ internal sealed class ScaleBenchmark(ScaleSize size, string work, Report report,
             $"{passes.Count} saves of 100 new entries sealed in their own transaction; a concurrent writer's longest wait per pass: {string.Join(", ", longest.Select(l => l.ToString("0", CultureInfo.InvariantCulture)))} ms"));
 
         var orgs = (await ScaleDatabase.ListAsync(_raw, "SELECT CAST(OrganisationId AS TEXT) FROM AuditChainHeads ORDER BY OrganisationId")).Select(long.Parse).ToList();
+        var total = long.Parse((await ScaleDatabase.ListAsync(_raw, "SELECT CAST(COUNT(*) AS TEXT) FROM AuditEntries"))[0], CultureInfo.InvariantCulture);
+
+        // The full sweep (the job's first run, and what the rolling sweep adds up to over a cycle): informational.
+        var (fullMs, fullChecked, fullBroken, _) = await VerifyRunAsync(() => chain.RunFullVerificationAsync(CancellationToken.None));
+        report.Add(new Figure("audit_verify_full_sweep", fullMs, fullMs, null, "informational(every_chain_intact)", fullBroken.Count == 0,
+            $"1 run of RunFullVerificationAsync (the job's first run; on demand): one pass in id order over {orgs.Count} chains, {fullChecked:N0} entries" +
+            (fullBroken.Count == 0 ? "; every chain intact" : "; BROKEN: " + string.Join("; ", fullBroken))));
+
+        // Steady state: the hourly job after an hour's new entries (1,000 across the school's chain), from the stored positions,
+        // with its slice of the rolling sweep (1/SweepRuns of each chain).
+        var hourly = new List<double>();
+        var raw = new List<double>();
+        long hourlyChecked = 0;
+        var hourlyBroken = new List<string>();
+        var statements = 0;
+        for (var run = 0; run < (smoke ? 1 : 5); run++)
+        {
+            await using (var db = (await factory.CreateDbContextAsync()).ForSystem())
+            {
+                for (var n = 0; n < 1000; n++)
+                    AuditLog.Add(db, schoolId, AuditActor.System("benchmark"), DateTimeOffset.UtcNow, "benchmark.append");
+                await db.SaveChangesAsync();
+            }
+            var (ms, checkedEntries, broken, commands) = await VerifyRunAsync(() => chain.RunVerificationAsync(CancellationToken.None));
+            hourly.Add(ms);
+            hourlyChecked = checkedEntries;
+            hourlyBroken.AddRange(broken);
+            statements = commands.Count;
+            if (run == 0) Keep("audit_verify_hourly", commands);
+            var rawSw = Stopwatch.StartNew();
+            await SqlCapture.ReplayAsync(_raw, commands);
+            raw.Add(rawSw.Elapsed.TotalMilliseconds);
+        }
+        report.Add(new Figure("audit_verify_hourly", Stats.Median(hourly), Stats.P95(hourly), Stats.P95(raw),
+            string.Create(CultureInfo.InvariantCulture, $"p95<=10000ms_for_5M_entries(entries={total})"), hourlyBroken.Count == 0 && Stats.P95(hourly) <= 10_000,
+            $"{hourly.Count} runs of the hourly job (RunVerificationAsync, incremental) after 1,000 new entries each, {orgs.Count} chains, {hourlyChecked:N0} entries walked in the last run (new ones and its sweep slice), {statements} statements" +
+            (hourlyBroken.Count == 0 ? "; every chain intact" : "; BROKEN: " + string.Join("; ", hourlyBroken))));
+    }
+
+    private static async Task<(double Ms, long Checked, List<string> Broken, List<CapturedCommand> Commands)> VerifyRunAsync(
+        Func<Task<IReadOnlyList<ClassExit.Portal.Domain.Audit.ChainVerification>>> run)
+    {
         var commands = SqlCapture.Begin();
         long checkedEntries = 0;
         var broken = new List<string>();
-        var verify = Stopwatch.StartNew();
+        var sw = Stopwatch.StartNew();
         try
         {
-            // The hourly job itself: one pass over the whole log for every chain (and it records each result).
-            foreach (var result in await chain.RunVerificationAsync(CancellationToken.None))
+            foreach (var result in await run())
             {
                 checkedEntries += result.EntriesChecked;
                 if (!result.Intact) broken.Add($"organisation {result.OrganisationId}: {result.Break} at {result.EntryId} ({result.Detail})");
             }
         }
         finally { SqlCapture.End(); }
-        verify.Stop();
-        Keep("audit_verify_all", commands);
-        var rawSw = Stopwatch.StartNew();
-        await SqlCapture.ReplayAsync(_raw, commands);
-        rawSw.Stop();
-        double[] ms = [verify.Elapsed.TotalMilliseconds];
-        var goal = smoke ? 10_000 : 10_000;
-        report.Add(new Figure("audit_verify_all", ms[0], ms[0], rawSw.Elapsed.TotalMilliseconds,
-            string.Create(CultureInfo.InvariantCulture, $"p95<=10000ms_for_5M_entries(checked={checkedEntries})"), broken.Count == 0 && ms[0] <= goal,
-            $"1 run of the hourly job (RunVerificationAsync: one pass in id order) over {orgs.Count} chains, {checkedEntries:N0} entries, {commands.Count} statements" +
-            (broken.Count == 0 ? "; every chain intact" : "; BROKEN: " + string.Join("; ", broken))));
+        sw.Stop();
+        return (sw.Elapsed.TotalMilliseconds, checkedEntries, broken, commands);
     }
 }

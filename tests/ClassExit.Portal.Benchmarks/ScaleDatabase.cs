@@ -141,6 +141,11 @@ internal static class ScaleDatabase
             }
             foreach (var name in await ListAsync(c, $"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({string.Join(",", BulkTables.Select(t => $"'{t}'"))})"))
                 await ExecAsync(c, $"DROP INDEX \"{name}\"");
+            // Triggers too (Classes.MemberCount is kept by triggers on Memberships): recreated after the load, the counts set once.
+            var triggerFilter = $"type = 'trigger' AND tbl_name IN ({string.Join(",", BulkTables.Select(t => $"'{t}'"))})";
+            var triggers = await ListAsync(c, $"SELECT sql FROM sqlite_master WHERE {triggerFilter}");
+            foreach (var name in await ListAsync(c, $"SELECT name FROM sqlite_master WHERE {triggerFilter}"))
+                await ExecAsync(c, $"DROP TRIGGER \"{name}\"");
 
             var maxN = new[] { size.SchoolMembers, size.AuditEntries, size.DueMessages, size.OtherMessages, 100_000 }.Max();
             await ExecAsync(c, $"""
@@ -334,6 +339,9 @@ internal static class ScaleDatabase
 
             foreach (var sql in indexes) await ExecAsync(c, sql);
             Done($"{indexes.Count} indexes recreated");
+            await ExecAsync(c, "UPDATE Classes SET MemberCount = (SELECT COUNT(*) FROM Memberships m WHERE m.ClassId = Classes.Id AND m.State IN (0, 1))");
+            foreach (var sql in triggers) await ExecAsync(c, sql);
+            Done($"member counts, {triggers.Count} triggers recreated");
             await ExecAsync(c, "DROP TABLE bench_n; DROP TABLE bench_org; DROP TABLE bench_staff; DROP TABLE bench_learner; DROP TABLE bench_count; DROP TABLE bench_class; DROP TABLE bench_pending; DROP TABLE bench_slot;");
             await tx.CommitAsync();
             await ExecAsync(c, "PRAGMA locking_mode=NORMAL;");

@@ -238,6 +238,38 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.ToTable("AuditChainHeads");
                 });
 
+            modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditChainVerification", b =>
+                {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SweepSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("SweepStartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("SweptAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("VerifiedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long?>("VerifiedEntryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("VerifiedHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("VerifiedSequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganisationId");
+
+                    b.ToTable("AuditChainVerifications");
+                });
+
             modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -595,6 +627,9 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.Property<bool>("ExitLocked")
                         .HasColumnType("bit");
 
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("int");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -619,6 +654,8 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerMemberId");
+
+                    b.HasIndex("OrganisationId", "MemberCount");
 
                     b.HasIndex("OrganisationId", "Name");
 
@@ -707,7 +744,12 @@ namespace ClassExit.Portal.Data.SqlServer.Migrations
                         .IsUnique()
                         .HasFilter("\"Role\" = 3 AND \"State\" IN (0, 1)");
 
-                    b.ToTable("Memberships");
+                    b.ToTable("Memberships", t =>
+                        {
+                            t.HasTrigger("TR_Memberships_MemberCount");
+                        });
+
+                    b.HasAnnotation("SqlServer:UseSqlOutputClause", false);
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Content.Announcement", b =>

@@ -230,6 +230,38 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.ToTable("AuditChainHeads");
                 });
 
+            modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditChainVerification", b =>
+                {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SweepSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SweepStartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SweptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("VerifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("VerifiedEntryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("VerifiedHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("VerifiedSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganisationId");
+
+                    b.ToTable("AuditChainVerifications");
+                });
+
             modelBuilder.Entity("ClassExit.Portal.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -573,6 +605,9 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.Property<bool>("ExitLocked")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -597,6 +632,8 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerMemberId");
+
+                    b.HasIndex("OrganisationId", "MemberCount");
 
                     b.HasIndex("OrganisationId", "Name");
 
@@ -681,7 +718,10 @@ namespace ClassExit.Portal.Data.Sqlite.Migrations
                         .IsUnique()
                         .HasFilter("\"Role\" = 3 AND \"State\" IN (0, 1)");
 
-                    b.ToTable("Memberships");
+                    b.ToTable("Memberships", t =>
+                        {
+                            t.HasTrigger("TR_Memberships_MemberCount");
+                        });
                 });
 
             modelBuilder.Entity("ClassExit.Portal.Domain.Content.Announcement", b =>

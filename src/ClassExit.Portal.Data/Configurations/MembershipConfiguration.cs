@@ -11,6 +11,8 @@ internal sealed class MembershipConfiguration : IEntityTypeConfiguration<Members
 {
     public void Configure(EntityTypeBuilder<Membership> b)
     {
+        // SQL Server: EF must not use a bare OUTPUT clause on a table with triggers (MemberCounts).
+        b.ToTable(t => t.HasTrigger(MemberCounts.SqlServerTrigger));
         b.Property(m => m.Version).IsConcurrencyToken();
         b.Ignore(m => m.IsCurrent);
         b.HasIndex(m => new { m.ClassId, m.MemberId }).IsUnique();

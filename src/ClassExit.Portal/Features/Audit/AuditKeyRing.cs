@@ -41,6 +41,12 @@ public sealed class AuditOptions
     public string VerifyCron { get; set; } = "17 * * * *";
 
     /// <summary>
+    /// The incremental verification re-walks the older entries of each chain in this many slices, one per run: with the hourly
+    /// <see cref="VerifyCron"/>, every entry is verified again at least once a day (ADR 0010).
+    /// </summary>
+    public int SweepRuns { get; set; } = 24;
+
+    /// <summary>
     /// When keyed sealing began, if the key file does not say (its oldest key's <c>createdAt</c>): unkeyed entries dated from then
     /// on are reported as forged.
     /// </summary>

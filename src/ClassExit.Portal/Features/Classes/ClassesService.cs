@@ -47,8 +47,8 @@ public sealed class ClassesService(TenantDb tenantDb)
         // Sort on the entity (EF cannot order by a record built by its constructor), then page, then project.
         IOrderedQueryable<ClassGroup> ordered = (page.SortBy, page.Descending) switch
         {
-            ("member_count" or "MemberCount", false) => query.OrderBy(c => db.Memberships.Count(m => m.ClassId == c.Id && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending))),
-            ("member_count" or "MemberCount", true) => query.OrderByDescending(c => db.Memberships.Count(m => m.ClassId == c.Id && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending))),
+            ("member_count" or "MemberCount", false) => query.OrderBy(c => EF.Property<int>(c, MemberCounts.Column)),
+            ("member_count" or "MemberCount", true) => query.OrderByDescending(c => EF.Property<int>(c, MemberCounts.Column)),
             ("term_ends_on" or "TermEndsOn", false) => query.OrderBy(c => c.TermEndsOn),
             ("term_ends_on" or "TermEndsOn", true) => query.OrderByDescending(c => c.TermEndsOn),
             ("name" or "Name", false) => query.OrderBy(c => c.Name),
@@ -147,6 +147,7 @@ public sealed class ClassesService(TenantDb tenantDb)
         classes.Select(c => new ClassRow(
             c.Id, c.Name, c.Status, c.OwnerMemberId,
             db.Members.Where(m => m.Id == c.OwnerMemberId).Select(m => m.DisplayName).FirstOrDefault() ?? "",
-            db.Memberships.Count(m => m.ClassId == c.Id && (m.State == MembershipState.Active || m.State == MembershipState.ExitPending)),
+            // Current members, kept by the database in the same statement as every membership change (MemberCounts).
+            EF.Property<int>(c, MemberCounts.Column),
             c.Classification, c.TermEndsOn, c.ExitLocked, c.Checklist.Any()));
 }
