@@ -148,8 +148,24 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
                 return exhausted with { RetryAfterSeconds = quotaNow.RetryAfterSeconds(now) };
             }
             quotaAfter = consumed;
+            try
+            {
+                return await RunConsumedAsync(db, user, body, idempotencyKey, dryRun, quotaAfter, now, ct);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // The call failed after it took its quota (e.g. the database was busy): give the call back, so that a retry with the
+                // same Idempotency-Key (freed by the caller) is not counted twice and the day's quota is never under-counted.
+                await quota.RefundAsync(CancellationToken.None);
+                throw;
+            }
         }
+        return await RunConsumedAsync(db, user, body, idempotencyKey, dryRun, quotaAfter, now, ct);
+    }
 
+    private async Task<BatchOutcome> RunConsumedAsync(Data.PortalDbContext db, PortalPrincipal user, BatchRequest body, string? idempotencyKey,
+        bool dryRun, QuotaState quotaAfter, DateTimeOffset now, CancellationToken ct)
+    {
         var work = new BatchWork(user.OrganisationId, AuditActor.From(user), body.OperatorId!.Value, user.ApiKeyId, body.ClassIds!.Distinct().ToList(),
             body.MemberIds!.Distinct().ToList(), body.ReasonCode!, body.SilentMode == true, dryRun, idempotencyKey);
         if ((long)work.ClassIds.Count * work.MemberIds.Count > MaxSynchronousPairs)

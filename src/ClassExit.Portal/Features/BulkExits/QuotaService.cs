@@ -61,6 +61,27 @@ public sealed class QuotaService(TenantDb tenantDb, TimeProvider clock)
         throw new InvalidOperationException("Could not reserve quota after 5 attempts.");
     }
 
+    /// <summary>Gives back one call taken by <see cref="TryConsumeAsync"/> when the call then failed before it did anything.</summary>
+    public async Task RefundAsync(CancellationToken ct = default)
+    {
+        await using var db = await tenantDb.CreateAsync(ct);
+        var (orgId, _, day, _) = await TodayAsync(db, ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await db.QuotaUsages.Where(q => q.OrganisationId == orgId && q.Day == day && q.Used > 0)
+                    .ExecuteUpdateAsync(s => s.SetProperty(q => q.Used, q => q.Used - 1), ct);
+                return;
+            }
+            catch (Exception) when (attempt < 4)
+            {
+                // Busy database (the reason the call failed): try again shortly.
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), ct);
+            }
+        }
+    }
+
     private static async Task<QuotaState> StateAsync(PortalDbContext db, (long OrgId, int Limit, DateOnly Day, DateTimeOffset ResetsAt) today, CancellationToken ct)
     {
         var (orgId, limit, day, resets) = today;

@@ -358,6 +358,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorldFixture fixture) : IClas
         ["QuotaService.GetAsync"] = "read", ["QuotaRequestsService.OwnAsync"] = "read", ["QuotaRequestsService.PendingForPlatformAsync"] = "read",
         ["BatchFormService.ReadEmployeeCsvAsync"] = "read (employee numbers to members)",
         ["QuotaService.TryConsumeAsync"] = "called only by BatchExitService.RunAsync after RunBatch was granted",
+        ["QuotaService.RefundAsync"] = "called only by BatchExitService.RunAsync when a granted call failed",
         ["AuditSearchService.SearchAsync"] = "read", ["AuditSearchService.ActorsAsync"] = "read", ["AuditSearchService.StreamAsync"] = "read",
         ["ChatExportService.EstimateAsync"] = "read", ["ChatExportService.CheckAsync"] = "the ExportMessages check itself, before WriteAsync",
         ["SignInAuditService.*"] = "the sign-in flow's own record (anonymous by nature)",
