@@ -30,5 +30,9 @@ public sealed class LegalHold : ITenantOwned
 
     public bool IsActive(DateTimeOffset now) => ReleasedAt is null && (EndsAt is null || EndsAt > now);
 
+    /// <summary><see cref="IsActive"/> as a query (the one definition of "an active legal hold").</summary>
+    public static System.Linq.Expressions.Expression<Func<LegalHold, bool>> ActiveAt(DateTimeOffset now) =>
+        h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now);
+
     public void Release(DateTimeOffset at) => ReleasedAt ??= at;
 }

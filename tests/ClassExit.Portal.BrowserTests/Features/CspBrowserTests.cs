@@ -118,8 +118,7 @@ public class CspBrowserTests(BrowserFixture fixture)
             await Assertions.Expect(page.GetByTestId("class-name")).ToHaveTextAsync("高一(1)班");
             await page.GetByTestId("members-grid").Locator("button[data-testid^=start-exit-]").First.ClickAsync();
             await Assertions.Expect(page.GetByTestId("start-exit-dialog")).ToBeVisibleAsync();
-            await page.Keyboard.PressAsync("Escape");
-            await Assertions.Expect(page.GetByTestId("start-exit-dialog")).ToHaveCountAsync(0);
+            await EscapeUntilClosedAsync(page, page.GetByTestId("start-exit-dialog"));
             await watch.CollectAsync(page);
 
             // Approvals, a request, the reject dialog.
@@ -129,8 +128,7 @@ public class CspBrowserTests(BrowserFixture fixture)
             await Assertions.Expect(page.GetByTestId("exit-status")).ToBeVisibleAsync();
             await page.GetByTestId("reject").ClickAsync();
             await Assertions.Expect(page.GetByTestId("reject-dialog")).ToBeVisibleAsync();
-            await page.Keyboard.PressAsync("Escape");
-            await Assertions.Expect(page.GetByTestId("reject-dialog")).ToHaveCountAsync(0);
+            await EscapeUntilClosedAsync(page, page.GetByTestId("reject-dialog"));
             await watch.CollectAsync(page);
 
             // Audit, transfers.
@@ -172,5 +170,23 @@ public class CspBrowserTests(BrowserFixture fixture)
 
         Assert.True(Distinct(watch).Count == 0, "CSP violations:\n" + string.Join("\n", Distinct(watch)));
         Assert.Equal(reportsAfterProbe, fixture.Server.OutputLines(l => l.Contains("CSP violation")).Count);
+    }
+
+    /// <summary>
+    /// Escape closes a dialog once its key handler is attached, a moment after it is drawn: press until it is gone (10 s deadline).
+    /// </summary>
+    private static async Task EscapeUntilClosedAsync(IPage page, ILocator dialog)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await page.Keyboard.PressAsync("Escape");
+            try
+            {
+                await Assertions.Expect(dialog).ToHaveCountAsync(0, new() { Timeout = 500 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < until) { }
+        }
     }
 }

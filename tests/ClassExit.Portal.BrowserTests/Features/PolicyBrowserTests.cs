@@ -95,8 +95,12 @@ public class PolicyBrowserTests(BrowserFixture fixture)
             var changes = page.GetByTestId("audit-changes");
             await Assertions.Expect(changes.Locator("tr", new() { HasText = "退出需审批" })).ToContainTextAsync("否");
             await Assertions.Expect(changes.Locator("tr", new() { HasText = "退出需审批" })).ToContainTextAsync("是");
+            // The entry's detail opens in a dialog beside the table (issue 18): close it before opening the next.
+            await page.GetByTestId("audit-detail-close").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("audit-detail")).ToHaveCountAsync(0);
             await audit.Locator("tbody tr", new() { HasText = "修改班级策略" }).First.ClickAsync();
             await Assertions.Expect(page.GetByTestId("audit-changes").Locator("tr", new() { HasText = "禁止退出" })).ToContainTextAsync("否");
+            await page.GetByTestId("audit-detail-close").ClickAsync();
 
             // Back as it was, through the same pages: approval off, class unlocked; exits complete again.
             await page.GotoAsync("/policies");

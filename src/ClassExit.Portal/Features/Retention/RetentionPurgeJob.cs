@@ -164,13 +164,17 @@ public sealed class RetentionPurgeJob(IDbContextFactory<PortalDbContext> factory
     public static readonly EventId BatchCommittedEvent = new(4101, "RetentionBatchCommitted");
 
     /// <summary>Messages due at <paramref name="now"/> and not under an active hold (on their class or their sender).</summary>
-    public static IQueryable<ChatMessage> Due(PortalDbContext db, DateTimeOffset now) =>
-        db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter <= now && !m.RetainedPermanently
-            && !db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now)
-                && (h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId)));
+    public static IQueryable<ChatMessage> Due(PortalDbContext db, DateTimeOffset now)
+    {
+        var activeHolds = db.LegalHolds.Where(LegalHold.ActiveAt(now));
+        return db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter <= now && !m.RetainedPermanently
+            && !activeHolds.Any(h => h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId));
+    }
 
-    public static IQueryable<ChatMessage> ExpiredButHeld(PortalDbContext db, DateTimeOffset now) =>
-        db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter <= now && !m.RetainedPermanently
-            && db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now)
-                && (h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId)));
+    public static IQueryable<ChatMessage> ExpiredButHeld(PortalDbContext db, DateTimeOffset now)
+    {
+        var activeHolds = db.LegalHolds.Where(LegalHold.ActiveAt(now));
+        return db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter <= now && !m.RetainedPermanently
+            && activeHolds.Any(h => h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId));
+    }
 }

@@ -129,6 +129,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
+        var activeHolds = db.LegalHolds.Where(LegalHold.ActiveAt(now));
         var org = await db.Organisations.AsNoTracking().FirstAsync(ct);
         var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == memberId, ct);
         if (member is null) return [];
@@ -140,7 +141,7 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
                               c.Id, c.Name, c.Classification, ms.Role, ms.State, ms.LeftAt,
                               Kept = db.ChatMessages.Count(m => m.ClassId == c.Id && m.SenderMemberId == memberId),
                               PurgeAfter = db.ChatMessages.Where(m => m.ClassId == c.Id && m.SenderMemberId == memberId).Max(m => m.PurgeAfter),
-                              Held = db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now) && (h.ClassId == c.Id || h.MemberId == memberId)),
+                              Held = activeHolds.Any(h => h.ClassId == c.Id || h.MemberId == memberId),
                           }).ToListAsync(ct);
         return rows.Select(r =>
         {
@@ -159,10 +160,11 @@ public sealed class RetentionService(TenantDb tenantDb, TimeProvider clock, IBac
         if (!ReadScope.ReadsOrganisation(await tenantDb.UserAsync())) return [];
         await using var db = await tenantDb.CreateAsync(ct);
         var now = clock.GetUtcNow();
+        var activeHolds = db.LegalHolds.Where(LegalHold.ActiveAt(now));
         var until = now.AddDays(30);
         var tz = TimeZoneInfo.FindSystemTimeZoneById((await db.Organisations.Select(o => o.TimeZoneId).FirstAsync(ct)));
         var dates = await db.ChatMessages.Where(m => m.PurgeAfter != null && m.PurgeAfter > now && m.PurgeAfter <= until && !m.RetainedPermanently
-                && !db.LegalHolds.Any(h => h.ReleasedAt == null && (h.EndsAt == null || h.EndsAt > now) && (h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId)))
+                && !activeHolds.Any(h => h.ClassId == m.ClassId || h.MemberId == m.SenderMemberId))
             .Select(m => m.PurgeAfter!.Value).ToListAsync(ct);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, tz).DateTime);
         var counts = dates.GroupBy(d => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(d, tz).DateTime)).ToDictionary(g => g.Key, g => g.Count());

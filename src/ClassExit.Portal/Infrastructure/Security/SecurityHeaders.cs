@@ -141,12 +141,12 @@ public static class ContentSecurityPolicy
     }
 
     /// <summary>
-    /// Hangfire's dashboard (read-only, platform operators only): no inline script and no <c>&lt;style&gt;</c> element, so no nonce and
-    /// stylesheets from its own files only; its job detail page colours states with <c>style</c> attributes, so those alone are allowed
-    /// (<c>style-src-attr</c>). It needs no WebSocket and no data: image beyond its own.
+    /// Hangfire's dashboard (read-only, platform operators only): no inline script, so scripts from its own files only; its job detail
+    /// page colours states with <c>style</c> attributes and its charts script inserts a <c>&lt;style&gt;</c> element, so inline styles are
+    /// allowed here (never scripts). It needs no WebSocket and no data: image beyond its own.
     /// </summary>
     public static string ForJobsDashboard(string reportPath) =>
-        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
         + "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; frame-src 'none'; "
         + $"report-uri {reportPath}; report-to {ReportGroup}";
 }
