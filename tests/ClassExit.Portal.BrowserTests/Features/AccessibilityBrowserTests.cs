@@ -134,7 +134,7 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
         var members = page.GetByTestId("members-grid");
         await Assertions.Expect(members.Locator("tbody tr").First).ToBeVisibleAsync();
         // A student's row (the owner is refused with 50101, which is another view of the dialog).
-        var student = members.Locator("tbody tr", new() { HasText = culture == "en" ? "Student" : "学生" }).First;
+        var student = members.Locator("tbody tr", new() { HasText = culture == "en" ? "Student" : "学生", Has = page.Locator("[data-testid^=start-exit-]") }).First;
         await student.Locator("[data-testid^=start-exit-]").ClickAsync();
         var exit = page.GetByTestId("start-exit-dialog");
         await Assertions.Expect(exit).ToBeVisibleAsync();

@@ -70,6 +70,7 @@ public class AccessRulesTests
         [PortalAction.ExportAudit] =             [Ok,   No,    No,    No,    No,     No,    No,    Ok,    No,    No],
         [PortalAction.VerifyAuditChain] =        [Ok,   No,    No,    No,    No,     No,    No,    Ok,    No,    No],
         [PortalAction.ManageApiKeys] =           [Ok,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
+        [PortalAction.ManageWebhooks] =          [Ok,   No,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.ManageReasonCodes] =       [Ok,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.RequestQuota] =            [Ok,   Ok,    No,    No,    No,     No,    No,    No,    No,    No],
         [PortalAction.DecideQuota] =             [No,   No,    No,    No,    No,     No,    No,    No,    Ok,    No],
