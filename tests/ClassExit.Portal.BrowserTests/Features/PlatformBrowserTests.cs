@@ -38,7 +38,8 @@ public class PlatformBrowserTests(BrowserFixture fixture)
 
             // Inside the circuit too, the dashboard of an organisation is not theirs: the router sends them home.
             await page.EvaluateAsync("() => Blazor.navigateTo('/')");
-            await page.WaitForURLAsync("**/platform/quota-requests");
+            // A navigation inside the circuit fires no load event: wait for the address only.
+            await page.WaitForURLAsync("**/platform/quota-requests", new() { WaitUntil = WaitUntilState.Commit });
             await Assertions.Expect(page.GetByTestId("platform-quota-table")).ToBeVisibleAsync();
 
             foreach (var path in new[] { "/classes", "/members", "/audit" })
