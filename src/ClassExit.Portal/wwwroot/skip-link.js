@@ -9,3 +9,19 @@ document.addEventListener('click', function (e) {
     var main = document.getElementById('main-content');
     if (main) { main.focus(); main.scrollIntoView(); }
 }, true);
+
+// A table that scrolls sideways must be reachable by keyboard (WCAG 2.1.1; axe scrollable-region-focusable): MudBlazor's table
+// container gets tabindex=0 whenever its content is wider than it is. Re-checked after each render.
+(function () {
+    var queued = false;
+    function mark() {
+        queued = false;
+        document.querySelectorAll('.mud-table-container').forEach(function (c) {
+            if (c.scrollWidth > c.clientWidth && !c.hasAttribute('tabindex')) c.setAttribute('tabindex', '0');
+        });
+    }
+    function queue() { if (!queued) { queued = true; requestAnimationFrame(mark); } }
+    new MutationObserver(queue).observe(document.documentElement, { childList: true, subtree: true });
+    window.addEventListener('resize', queue);
+    queue();
+})();
