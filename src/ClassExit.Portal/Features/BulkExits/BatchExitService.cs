@@ -156,7 +156,7 @@ public sealed class BatchExitService(TenantDb tenantDb, ExitService exits, Quota
             {
                 // The call failed after it took its quota (e.g. the database was busy): give the call back, so that a retry with the
                 // same Idempotency-Key (freed by the caller) is not counted twice and the day's quota is never under-counted.
-                await quota.RefundAsync(CancellationToken.None);
+                await quota.RefundAsync(quotaAfter.Day, CancellationToken.None);
                 throw;
             }
         }

@@ -61,11 +61,14 @@ public sealed class QuotaService(TenantDb tenantDb, TimeProvider clock)
         throw new InvalidOperationException("Could not reserve quota after 5 attempts.");
     }
 
-    /// <summary>Gives back one call taken by <see cref="TryConsumeAsync"/> when the call then failed before it did anything.</summary>
-    public async Task RefundAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Gives back one call taken by <see cref="TryConsumeAsync"/> on <paramref name="day"/> (the day it was taken, even if midnight
+    /// has passed since) when the call then failed.
+    /// </summary>
+    public async Task RefundAsync(DateOnly day, CancellationToken ct = default)
     {
         await using var db = await tenantDb.CreateAsync(ct);
-        var (orgId, _, day, _) = await TodayAsync(db, ct);
+        var (orgId, _, _, _) = await TodayAsync(db, ct);
         for (var attempt = 0; ; attempt++)
         {
             try
